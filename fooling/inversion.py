@@ -1,0 +1,350 @@
+"""Invert a network from a hidden layer back to an input image.
+
+Three methods:
+
+* :func:`invert_pinv` — the essay's: per layer, last to first,
+  ``layer = (layer - b) @ pinv(W)``, computing every pseudoinverse on each call.
+* :class:`Inverter` on an identity network — the whole input-to-hidden map is affine,
+  ``h = x @ A + c``, so the minimum-norm input is one precomputed ``(h - c) @ pinv(A)``.
+* :class:`Inverter` on a tanh (or logistic) network — per layer, last to first, the
+  pre-activation ``z = arctanh(h)`` is matched by the smallest previous-layer vector that
+  stays strictly inside the activation's codomain (a box-constrained minimum-norm
+  problem solved exactly by :func:`solve_box`), then, if any layer could not be matched,
+  a Gauss-Newton refinement of the input end to end.
+
+Either network can be asked for a *valid* image (every pixel inside ``pixel_range``).
+Every inversion returns an :class:`InversionResult`: the image, the hidden point it
+re-propagates to, the residual, class probabilities and the predicted class.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .network import CODOMAINS, Network, forward
+
+__all__ = ["InversionError", "InversionResult", "Inverter", "invert_pinv", "solve_box"]
+
+_INVERSES = {"identity": lambda h: h, "tanh": np.arctanh,
+             "logistic": lambda h: np.log(h) - np.log1p(-h)}
+
+
+class InversionError(ValueError):
+    """A point cannot be inverted: not finite, wrong shape, or outside the codomain."""
+
+
+@dataclass(frozen=True)
+class InversionResult:
+    """What an inversion produced.
+
+    Attributes
+    ----------
+    image : ndarray of shape (n_inputs,)
+        The input found (784 pixels for MNIST, in the training scale).
+    target : ndarray of shape (n_hidden,)
+        The hidden point that was asked for.
+    hidden : ndarray of shape (n_hidden,)
+        Where ``image`` lands when propagated forward again.
+    residual : float
+        Euclidean distance between ``hidden`` and ``target``.
+    proba : ndarray of shape (n_classes,)
+        Class probabilities of ``image``.
+    predicted : int
+        Label of the most probable class.
+    pixel_min, pixel_max : float
+        Range of the image's values.
+    in_range : bool
+        Whether every pixel lies inside the inverter's ``pixel_range``.
+    method : str
+    """
+
+    image: np.ndarray
+    target: np.ndarray
+    hidden: np.ndarray
+    residual: float
+    proba: np.ndarray
+    predicted: int
+    pixel_min: float
+    pixel_max: float
+    in_range: bool
+    method: str
+
+    @property
+    def confidence(self) -> float:
+        """Probability of the predicted class."""
+        return float(self.proba.max())
+
+
+def solve_box(M: np.ndarray, t: np.ndarray, lo: float | np.ndarray = -np.inf,
+              hi: float | np.ndarray = np.inf, ref: np.ndarray | None = None,
+              *, tol: float = 1e-12, max_iter: int = 200) -> tuple[np.ndarray, float]:
+    """Nearest point to ``ref`` with ``M @ x = t`` and ``lo <= x <= hi``.
+
+    Solved through its dual with a semismooth Newton method: for multipliers ``lam``
+    the minimiser over the box is ``x = clip(ref + M.T @ lam, lo, hi)``, and ``lam``
+    is driven to ``M @ x = t``. Without bounds this is the pseudoinverse solution in
+    one step. When no point of the box satisfies the equations, the iteration stops
+    and returns its last ``x`` with the remaining residual.
+
+    Parameters
+    ----------
+    M : ndarray of shape (m, n)
+        Equations, usually ``m <= n``.
+    t : ndarray of shape (m,)
+    lo, hi : float or ndarray of shape (n,)
+    ref : ndarray of shape (n,), optional
+        Point to stay close to; default zero.
+    tol : float
+        Relative tolerance on ``||M x - t||``.
+
+    Returns
+    -------
+    x : ndarray of shape (n,)
+    residual : float
+        ``||M @ x - t||``.
+    """
+    M = np.asarray(M, dtype=float)
+    t = np.asarray(t, dtype=float)
+    m, n = M.shape
+    r = np.zeros(n) if ref is None else np.clip(np.asarray(ref, dtype=float), lo, hi)
+    lam = np.zeros(m)
+    scale = max(1.0, float(np.abs(t).max(initial=0.0)))
+
+    def primal(lam):
+        return np.clip(r + lam @ M, lo, hi)
+
+    x = primal(lam)
+    F = M @ x - t
+    ridge = 1e-12 * max(1.0, float(np.einsum("ij,ij->", M, M)) / m)
+    for _ in range(max_iter):
+        if np.linalg.norm(F) <= tol * scale:
+            break
+        Mf = M[:, (x > lo) & (x < hi)]
+        J = Mf @ Mf.T + ridge * np.eye(m)
+        step = np.linalg.solve(J, -F)
+        a = 1.0
+        while True:
+            lam_new = lam + a * step
+            x_new = primal(lam_new)
+            F_new = M @ x_new - t
+            if np.linalg.norm(F_new) < np.linalg.norm(F) or a < 1e-3:
+                break
+            a *= 0.5
+        lam, x, F = lam_new, x_new, F_new
+        if not np.all(np.isfinite(lam)):
+            break
+    return x, float(np.linalg.norm(M @ x - t))
+
+
+def _check_point(h, width: int) -> np.ndarray:
+    try:
+        h = np.asarray(h, dtype=float).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise InversionError(f"the hidden point must be {width} numbers") from exc
+    if h.shape != (width,):
+        raise InversionError(f"the hidden point must have {width} coordinates, got {h.size}")
+    if not np.all(np.isfinite(h)):
+        raise InversionError("the hidden point must be finite (no NaN or infinity)")
+    return h
+
+
+def invert_pinv(net: Network, h: np.ndarray, layer: int | None = None) -> np.ndarray:
+    """The essay's inversion: per layer, last to first, ``(layer - b) @ pinv(W)``.
+
+    Each pseudoinverse is computed on every call. For activations other than the
+    identity the inverse activation is applied first, which fails as soon as an
+    intermediate value falls outside the activation's codomain (why the essay used
+    identity activations).
+
+    Parameters
+    ----------
+    net : Network
+    h : ndarray of shape (n_hidden,)
+        Activations of ``layer``.
+    layer : int, optional
+        Default: the last hidden layer.
+
+    Returns
+    -------
+    ndarray of shape (n_inputs,)
+    """
+    layer = len(net.layers) - 1 if layer is None else layer
+    v = _check_point(h, net.sizes[layer])
+    for lay in reversed(net.layers[:layer]):
+        lo, hi = CODOMAINS[lay.activation]
+        if lay.activation != "identity" and (np.any(v <= lo) or np.any(v >= hi)):
+            raise InversionError(f"an intermediate value left the {lay.activation} codomain ({lo}, {hi})")
+        v = (_INVERSES[lay.activation](v) - lay.b) @ np.linalg.pinv(lay.W)
+    return v
+
+
+class Inverter:
+    """Invert a fitted network from one hidden layer back to its input.
+
+    Parameters
+    ----------
+    layer : int, optional
+        Layer whose activations are given; default the last hidden layer.
+    pixel_range : tuple of float, default=(0.0, 1.0)
+        Valid input range, used when ``invert(..., valid=True)`` and to report
+        ``in_range``.
+    margin : float, default=1e-3
+        Intermediate activations of bounded activations are kept this far inside
+        their codomain.
+    tol : float, default=1e-6
+        Residual under which an inversion counts as exact.
+
+    Attributes
+    ----------
+    net_ : Network
+    affine_ : bool
+        True when every layer up to ``layer`` is the identity.
+    A_ : ndarray of shape (n_inputs, n_hidden)
+        Only for affine networks: ``h = x @ A_ + c_``.
+    c_ : ndarray of shape (n_hidden,)
+    pinv_ : ndarray of shape (n_hidden, n_inputs)
+        Pseudoinverse of ``A_``.
+    """
+
+    def __init__(self, layer: int | None = None, pixel_range: tuple[float, float] = (0.0, 1.0),
+                 margin: float = 1e-3, tol: float = 1e-6):
+        self.layer = layer
+        self.pixel_range = pixel_range
+        self.margin = margin
+        self.tol = tol
+
+    def fit(self, net: Network) -> "Inverter":
+        """Precompute what every inversion reuses. Returns ``self``."""
+        self.net_ = net
+        self.layer_ = len(net.layers) - 1 if self.layer is None else int(self.layer)
+        if not 1 <= self.layer_ < len(net.layers):
+            raise ValueError(f"layer must be a hidden layer, 1..{len(net.layers) - 1}")
+        layers = net.layers[: self.layer_]
+        self.affine_ = all(lay.activation == "identity" for lay in layers)
+        if self.affine_:
+            A = np.eye(net.sizes[0])
+            c = np.zeros(net.sizes[0])
+            for lay in layers:
+                A, c = A @ lay.W, c @ lay.W + lay.b
+            self.A_, self.c_ = A, c
+            self.pinv_ = np.linalg.pinv(A)
+        elif any(lay.activation not in ("tanh", "logistic") for lay in layers):
+            raise ValueError("only identity, tanh and logistic hidden layers can be inverted")
+        return self
+
+    @property
+    def codomain(self) -> tuple[float, float]:
+        """Open interval the hidden layer's activations live in."""
+        return CODOMAINS[self.net_.layers[self.layer_ - 1].activation]
+
+    def _result(self, x: np.ndarray, target: np.ndarray, method: str) -> InversionResult:
+        if not np.all(np.isfinite(x)):
+            raise InversionError("the point is too large to invert in floating point")
+        hidden = forward(self.net_, x, self.layer_)
+        proba = forward(self.net_, hidden, start=self.layer_)
+        lo, hi = self.pixel_range
+        eps = 1e-9 * max(1.0, hi - lo)
+        return InversionResult(
+            image=x, target=target, hidden=hidden,
+            residual=float(np.linalg.norm(hidden - target)), proba=proba,
+            predicted=int(self.net_.classes[int(np.argmax(proba))]),
+            pixel_min=float(x.min()), pixel_max=float(x.max()),
+            in_range=bool(x.min() >= lo - eps and x.max() <= hi + eps), method=method)
+
+    def invert(self, h, *, valid: bool = False, ref: np.ndarray | None = None) -> InversionResult:
+        """Find an input whose activations at ``layer`` equal ``h``.
+
+        Parameters
+        ----------
+        h : array-like of shape (n_hidden,)
+        valid : bool, default=False
+            Keep every pixel inside ``pixel_range``.
+        ref : ndarray of shape (n_inputs,), optional
+            Among the inputs that land on ``h``, return the nearest to ``ref``
+            (default: the smallest; for ``valid`` the middle of the pixel range).
+
+        Returns
+        -------
+        InversionResult
+
+        Raises
+        ------
+        InversionError
+            ``h`` is not finite, has the wrong length or lies outside the codomain.
+        """
+        net = self.net_
+        target = _check_point(h, net.sizes[self.layer_])
+        lo, hi = self.pixel_range if valid else (-np.inf, np.inf)
+        if valid and ref is None:
+            ref = np.full(net.sizes[0], 0.5 * (lo + hi))
+        if self.affine_:
+            if not valid and ref is None:
+                return self._result((target - self.c_) @ self.pinv_, target, "affine")
+            x, _ = solve_box(self.A_.T, target - self.c_, lo, hi, ref)
+            return self._result(x, target, "affine-box" if valid else "affine")
+        c_lo, c_hi = self.codomain
+        if np.any(target <= c_lo) or np.any(target >= c_hi):
+            raise InversionError(
+                f"the point lies outside the {net.layers[self.layer_ - 1].activation} "
+                f"codomain ({c_lo:g}, {c_hi:g}): no input can reach it")
+        x, exact = self._per_layer(target, lo, hi, ref)
+        if exact:
+            res = self._result(x, target, "per-layer")
+            if res.residual <= self.tol:
+                return res
+        x = self._gauss_newton(x, target, lo, hi)
+        return self._result(x, target, "gauss-newton")
+
+    def _per_layer(self, target, lo, hi, ref):
+        v = target
+        for k in range(self.layer_ - 1, -1, -1):
+            lay = self.net_.layers[k]
+            z = _INVERSES[lay.activation](v) - lay.b
+            if k == 0:
+                v, res = solve_box(lay.W.T, z, lo, hi, ref)
+            else:
+                a, b = CODOMAINS[self.net_.layers[k - 1].activation]
+                m = self.margin * (b - a)
+                v, res = solve_box(lay.W.T, z, a + m, b - m)
+            if res > 1e-9 * max(1.0, float(np.abs(z).max())):
+                return v if k == 0 else np.clip(np.zeros(self.net_.sizes[0]), lo, hi), False
+        return v, True
+
+    def _gauss_newton(self, x, target, lo, hi, max_iter: int = 100):
+        """Minimise ``||f(x) - target||`` from ``x`` with projected Gauss-Newton steps."""
+        layers = self.net_.layers[: self.layer_]
+        x = np.clip(x, lo, hi)
+
+        def run(x):
+            acts = [x]
+            for lay in layers:
+                acts.append(np.tanh(acts[-1] @ lay.W + lay.b) if lay.activation == "tanh"
+                            else 0.5 * (1 + np.tanh(0.5 * (acts[-1] @ lay.W + lay.b))))
+            return acts
+
+        acts = run(x)
+        err = acts[-1] - target
+        for _ in range(max_iter):
+            if np.linalg.norm(err) <= 1e-3 * self.tol:
+                break
+            J = np.eye(len(target))
+            for lay, a in zip(reversed(layers), reversed(acts[1:])):
+                d = 1 - a**2 if lay.activation == "tanh" else a * (1 - a)
+                J = (J * d) @ lay.W.T
+            free = (x > lo) & (x < hi)
+            step = np.zeros_like(x)
+            step[free] = -np.linalg.lstsq(J[:, free], err, rcond=None)[0]
+            a = 1.0
+            while a > 1e-8:
+                x_new = np.clip(x + a * step, lo, hi)
+                acts_new = run(x_new)
+                err_new = acts_new[-1] - target
+                if np.linalg.norm(err_new) < np.linalg.norm(err):
+                    break
+                a *= 0.5
+            else:
+                break
+            x, acts, err = x_new, acts_new, err_new
+        return x
