@@ -1,0 +1,47 @@
+"""``python -m app``: serve the dashboard with Flask's development server.
+
+For a public host use gunicorn (see README): ``gunicorn -c gunicorn.conf.py app:server``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .settings import Settings
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    p = argparse.ArgumentParser(prog="python -m app", description="Serve the fooling dashboard.")
+    p.add_argument("--host", default=settings.host, help=f"interface (env HOST, default {settings.host})")
+    p.add_argument("--port", type=int, default=settings.port, help=f"port (env PORT, default {settings.port})")
+    p.add_argument("--mnist", default=settings.mnist,
+                   help="MNIST source: bundled (default), openml, or a path (env FOOLING_MNIST)")
+    args = p.parse_args(argv)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from dataclasses import replace
+
+    from fooling.datasets import DataError
+
+    from . import create_app, load_resources
+
+    settings = replace(settings, host=args.host, port=args.port, mnist=args.mnist)
+    try:
+        res = load_resources(settings)
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(res, settings)
+    print(f"fooling dashboard on http://{settings.host}:{settings.port}/", file=sys.stderr)
+    app.run(host=settings.host, port=settings.port, debug=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Reusable pieces of layout: navbar, cards, result blocks, click parsing."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from . import ids
+
+__all__ = ["PAGES", "BadInput", "graph", "message", "navbar", "parse_click", "probability_table",
+           "result_block", "section"]
+
+PAGES = (
+    ("/", "Overview", "What this demonstrates and every model's score."),
+    ("/iris", "Iris: logistic regression", "Regions without end: click far from the flowers."),
+    ("/svm", "Iris: linear vs RBF SVM", "A kernel that keeps confidence near the data."),
+    ("/mnist", "MNIST hidden space", "Click anywhere: the network inverts it into an image."),
+    ("/neurons", "Neurons and the overlay attack", "What neurons look for; a 7 read as a 0."),
+)
+"""(path, title, one-line description) of every page, in navbar order."""
+
+CLICK_LIMIT = 1e7
+"""Largest absolute coordinate a click may carry (larger is not a click, it is a crafted request)."""
+
+
+class BadInput(ValueError):
+    """A callback input that cannot be used; the message is shown to the user."""
+
+
+def navbar(active: str = "/") -> dbc.Navbar:
+    """The top navigation bar (collapses to a menu on phones)."""
+    links = [dbc.NavItem(dbc.NavLink(title.split(":")[0] if path != "/" else "Overview",
+                                     href=path, active=path == active))
+             for path, title, _ in PAGES]
+    return dbc.Navbar(
+        dbc.Container([
+            dbc.NavbarBrand("fooling", href="/", className="fw-bold"),
+            dbc.NavbarToggler(id="navbar-toggler"),
+            dbc.Collapse(dbc.Nav(links, navbar=True, className="ms-auto"), id="navbar-collapse",
+                         navbar=True),
+        ], fluid=True),
+        id=ids.NAVBAR, color="dark", dark=True, className="mb-3")
+
+
+def section(title: str, *children: Any, lead: str | None = None) -> html.Div:
+    """A titled block of a page."""
+    head = [html.H2(title, className="h5 mt-3")]
+    if lead:
+        head.append(html.P(lead, className="text-muted small mb-2"))
+    return html.Div(head + list(children), className="mb-3")
+
+
+def graph(id_: Any, figure=None, *, height: str = "480px", **kwargs) -> dcc.Loading:
+    """A ``dcc.Graph`` inside a loading spinner, with the mode bar trimmed."""
+    return dcc.Loading(dcc.Graph(
+        id=id_, figure=figure if figure is not None else {},
+        config={"displaylogo": False, "scrollZoom": True,
+                "modeBarButtonsToRemove": ["select2d", "lasso2d", "toImage"]},
+        style={"height": height}, **kwargs), type="circle", delay_show=300)
+
+
+def message(text: str, color: str = "warning") -> dbc.Alert:
+    """A short notice in the page (for bad input or unreachable points)."""
+    return dbc.Alert(text, color=color, className="py-2 px-3 mb-2 small")
+
+
+def probability_table(names: Sequence[str], proba: Sequence[float], highlight: int | None = None) -> dbc.Table:
+    """Class probabilities as a small table, the predicted class in bold."""
+    rows = []
+    for i, (n, p) in enumerate(zip(names, proba)):
+        style = {"fontWeight": "bold"} if i == highlight else {}
+        rows.append(html.Tr([html.Td(str(n), style=style), html.Td(f"{100 * float(p):.2f}%", style=style)]))
+    return dbc.Table([html.Thead(html.Tr([html.Th("class"), html.Th("probability")])),
+                      html.Tbody(rows)], size="sm", className="mb-1", bordered=False)
+
+
+def result_block(prediction: str, confidence: float, *extra: Any) -> list:
+    """The prediction line every ``*-result`` element starts with: 'Prediction: X (99.87%)'."""
+    return [html.Div([html.Span("Prediction: "), html.Strong(prediction),
+                      html.Span(f" ({100 * confidence:.2f}%)", className="confidence")],
+                     className="prediction fs-5"), *extra]
+
+
+def parse_click(click_data: Any, limit: float = CLICK_LIMIT) -> tuple[float, float]:
+    """The (x, y) of a ``clickData`` payload, checked.
+
+    Raises
+    ------
+    BadInput
+        Anything but one point with two finite numbers within ``limit``.
+    """
+    try:
+        point = click_data["points"][0]
+        x, y = point["x"], point["y"]
+    except (TypeError, KeyError, IndexError):
+        raise BadInput("That click carried no point; click inside the map.") from None
+    out = []
+    for v in (x, y):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise BadInput("A clicked point must be two numbers.")
+        v = float(v)
+        if not math.isfinite(v):
+            raise BadInput("A clicked point must be finite (no NaN or infinity).")
+        if abs(v) > limit:
+            raise BadInput(f"That point is too far out (|coordinate| > {limit:g}).")
+        out.append(v)
+    return out[0], out[1]

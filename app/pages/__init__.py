@@ -1,0 +1,1 @@
+"""One module per page: ``layout(resources)`` and ``register(app, resources)``."""

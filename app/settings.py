@@ -1,0 +1,57 @@
+"""Configuration in one place: environment variables with defaults.
+
+=====================  =========================================  ===============
+variable               meaning                                    default
+=====================  =========================================  ===============
+``HOST``               interface ``python -m app`` binds          ``127.0.0.1``
+``PORT``               port                                       ``8050``
+``FOOLING_MNIST``      MNIST source: bundled, openml, a path      ``bundled``
+``FOOLING_CACHE_DIR``  trained artifacts and parsed data          ``~/.cache/fooling``
+``FOOLING_GRID``       grid points per axis of the region maps    ``200``
+``FOOLING_MAX_BODY``   largest request body accepted, bytes       ``65536``
+=====================  =========================================  ===============
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+__all__ = ["Settings"]
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from its environment."""
+
+    host: str = "127.0.0.1"
+    port: int = 8050
+    mnist: str | None = None
+    grid: int = 200
+    max_body: int = 65536
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Read the variables in the table above (``os.environ`` by default)."""
+        env = os.environ if env is None else env
+        return cls(
+            host=env.get("HOST", "").strip() or cls.host,
+            port=_int(env, "PORT", cls.port, 1, 65535),
+            mnist=env.get("FOOLING_MNIST", "").strip() or None,
+            grid=_int(env, "FOOLING_GRID", cls.grid, 20, 1000),
+            max_body=_int(env, "FOOLING_MAX_BODY", cls.max_body, 1024, 16 * 2**20),
+        )

@@ -1,0 +1,68 @@
+"""Fixtures shared by every test folder.
+
+Tests never touch the user's cache: artifacts go to a fresh temporary folder per
+session, or to ``$FOOLING_TEST_CACHE_DIR`` when set (reuse across local runs).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_T10K = REPO.parent / "shared" / "data" / "mnist-t10k"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+_made: list[str] = []
+
+
+def pytest_configure(config):
+    cache = os.environ.get("FOOLING_TEST_CACHE_DIR")
+    if not cache:
+        cache = tempfile.mkdtemp(prefix="fooling-test-cache-")
+        _made.append(cache)
+    os.environ["FOOLING_CACHE_DIR"] = cache
+    os.environ.pop("FOOLING_MNIST", None)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+def pytest_unconfigure(config):
+    for d in _made:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def require_or_skip(condition: bool, why: str) -> None:
+    """Skip outside CI when ``condition`` is false; in CI (CI=true) fail instead."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {why}")
+    pytest.skip(f"SKIPPED OUTSIDE CI: {why}")
+
+
+@pytest.fixture(scope="session")
+def workspace():
+    """The bundled-data workspace (trained once per session, then cached)."""
+    from fooling.workspace import load_workspace
+
+    return load_workspace(progress=False)
+
+
+@pytest.fixture(scope="session")
+def resources(workspace):
+    """App resources with coarse grids (fast) built on the session workspace."""
+    from app.resources import Resources
+
+    return Resources(workspace, grid=120).warm()
+
+
+@pytest.fixture
+def dash_app(resources):
+    """A fresh Dash app on the session's resources."""
+    from app import create_app
+
+    return create_app(resources)
