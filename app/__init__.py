@@ -17,7 +17,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html, set_props
 
-from . import ids
+from . import ids, security
 from .components import PAGES, message, navbar
 from .resources import Resources
 from .settings import Settings
@@ -117,6 +117,7 @@ def create_app(resources: Resources | None = None, settings: Settings | None = N
 
     for page in pages.values():
         page.register(app, res)
+    security.install(app, settings)
     app.resources_ = res
     return app
 
