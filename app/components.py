@@ -22,6 +22,9 @@ PAGES = (
 )
 """(path, title, one-line description) of every page, in navbar order."""
 
+NAV_LABELS = {"/": "Overview", "/iris": "Iris", "/svm": "SVMs", "/mnist": "MNIST", "/neurons": "Neurons"}
+"""Short navbar label of every page."""
+
 CLICK_LIMIT = 1e7
 """Largest absolute coordinate a click may carry (larger is not a click, it is a crafted request)."""
 
@@ -30,10 +33,9 @@ class BadInput(ValueError):
     """A callback input that cannot be used; the message is shown to the user."""
 
 
-def navbar(active: str = "/") -> dbc.Navbar:
+def navbar() -> dbc.Navbar:
     """The top navigation bar (collapses to a menu on phones)."""
-    links = [dbc.NavItem(dbc.NavLink(title.split(":")[0] if path != "/" else "Overview",
-                                     href=path, active=path == active))
+    links = [dbc.NavItem(dbc.NavLink(NAV_LABELS.get(path, title), href=path, active="exact"))
              for path, title, _ in PAGES]
     return dbc.Navbar(
         dbc.Container([
