@@ -9,6 +9,7 @@ fraction of :data:`fooling.datasets.TEST_FRACTION` (500 of the 2,000 bundled 0-3
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, datasets, store
+from .heads import fit_rbf_head
 from .inversion import Inverter
 from .models import MLP_SPECS, MLPSpec, TrainedMLP, fit_iris_models, train_mlp
 from .network import forward
@@ -91,6 +93,11 @@ class MnistModel:
         return forward(self.net, self.split.X_test, self.hidden_layer)
 
     @cached_property
+    def rbf_head(self):
+        """An RBF-kernel head on the training encodings (:func:`fooling.heads.fit_rbf_head`)."""
+        return fit_rbf_head(self)
+
+    @cached_property
     def inverter(self) -> Inverter:
         """An :class:`~fooling.inversion.Inverter` fitted to this network."""
         return Inverter().fit(self.net)
@@ -126,7 +133,8 @@ def _load_or_train(spec: MLPSpec, split: Split, fingerprint: str, cache_dir) -> 
 
     def check(arrays, meta):
         TrainedMLP.from_arrays(spec, arrays)  # raises on missing keys
-        if meta.get("spec") != spec.key():
+        # meta went through JSON (tuples became lists): compare like with like
+        if meta.get("spec") != json.loads(json.dumps(spec.key(), sort_keys=True, default=str)):
             raise ValueError("artifact was built for another spec")
 
     arrays, _, built = store.load_or_build(mlp_artifact_path(spec, fingerprint, cache_dir), build, check)
