@@ -49,9 +49,10 @@ def _bootstrap_css() -> bytes:
 
 
 def _pages():
-    from .pages import iris, mnist, neurons, overview, svm
+    from .pages import compare, iris, mnist, neurons, overview, svm
 
-    return {"/": overview, "/iris": iris, "/svm": svm, "/mnist": mnist, "/neurons": neurons}
+    return {"/": overview, "/iris": iris, "/svm": svm, "/mnist": mnist, "/neurons": neurons,
+            "/compare": compare}
 
 
 def create_app(resources: Resources | None = None, settings: Settings | None = None) -> dash.Dash:

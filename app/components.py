@@ -19,10 +19,11 @@ PAGES = (
     ("/svm", "Iris: linear vs RBF SVM", "A kernel that keeps confidence near the data."),
     ("/mnist", "MNIST hidden space", "Click anywhere: the network inverts it into an image."),
     ("/neurons", "Neurons and the overlay attack", "What neurons look for; a 7 read as a 0."),
+    ("/compare", "Measuring the fooling", "How far confidence reaches, for every model, and two remedies."),
 )
 """(path, title, one-line description) of every page, in navbar order."""
 
-NAV_LABELS = {"/": "Overview", "/iris": "Iris", "/svm": "SVMs", "/mnist": "MNIST", "/neurons": "Neurons"}
+NAV_LABELS = {"/": "Overview", "/iris": "Iris", "/svm": "SVMs", "/mnist": "MNIST", "/neurons": "Neurons", "/compare": "Compare"}
 """Short navbar label of every page."""
 
 CLICK_LIMIT = 1e7

@@ -42,3 +42,15 @@ ATTACK_RESULT = "attack-result"
 
 # / overview
 OVERVIEW_TABLE = "overview-table"
+
+# /compare
+COMPARE_TABLE = "compare-table"
+COMPARE_CURVES = "compare-curves"
+COMPARE_DENSITY = "compare-density"
+COMPARE_MODEL = "compare-model"
+
+# /mnist, remedies
+MNIST_HEAD = "mnist-head"
+MNIST_RBF_MAP = "mnist-rbf-map"
+MNIST_NULL = "mnist-null"
+MNIST_DENSITY = "mnist-density"

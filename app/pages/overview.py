@@ -42,7 +42,7 @@ def layout(res):
     cards = [dbc.Col(dbc.Card(dbc.CardBody([
         html.H2(dcc.Link(title, href=path, className="stretched-link text-decoration-none"),
                 className="h6 card-title"),
-        html.P(text, className="card-text small text-muted mb-0")])), xs=12, sm=6, lg=3, className="mb-3")
+        html.P(text, className="card-text small text-muted mb-0")])), xs=12, sm=6, lg=4, className="mb-3")
         for path, title, text in PAGES if path != "/"]
     head = html.Thead(html.Tr([html.Th("model"), html.Th("measured"), html.Th("essay"), html.Th("here")]))
     body = html.Tbody([html.Tr([html.Td(c) for c in row]) for row in score_rows(res)])

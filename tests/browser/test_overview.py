@@ -10,7 +10,7 @@ def test_overview_renders_cards_and_scores(dash_duo, dash_app):
     assert len(rows) == 6
     assert "logistic regression" in rows[0].text
     links = [a.get_attribute("href") for a in dash_duo.find_elements(".card a")]
-    assert {h.rsplit("/", 1)[-1] for h in links} == {"iris", "svm", "mnist", "neurons"}
+    assert {h.rsplit("/", 1)[-1] for h in links} == {"iris", "svm", "mnist", "neurons", "compare"}
     assert console_errors(dash_duo) == []
 
 
