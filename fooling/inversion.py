@@ -121,7 +121,8 @@ def solve_box(M: np.ndarray, t: np.ndarray, lo: float | np.ndarray = -np.inf,
     for _ in range(max_iter):
         if np.linalg.norm(F) <= tol * scale:
             break
-        Mf = M[:, (x > lo) & (x < hi)]
+        z = r + lam @ M  # unclipped: coordinates exactly on a bound (e.g. ref = lo) count as free,
+        Mf = M[:, (z >= lo) & (z <= hi)]  # else a start on the bounds gives a singular system
         J = Mf @ Mf.T + ridge * np.eye(m)
         step = np.linalg.solve(J, -F)
         a = 1.0
@@ -333,7 +334,10 @@ class Inverter:
             for lay, a in zip(reversed(layers), reversed(acts[1:])):
                 d = 1 - a**2 if lay.activation == "tanh" else a * (1 - a)
                 J = (J * d) @ lay.W.T
-            free = (x > lo) & (x < hi)
+            # pixels at a bound stay free when the descent direction points inward:
+            # otherwise a start on the bounds (e.g. all zeros) can never move
+            grad = err @ J
+            free = ((x > lo) | (grad < 0)) & ((x < hi) | (grad > 0))
             step = np.zeros_like(x)
             step[free] = -np.linalg.lstsq(J[:, free], err, rcond=None)[0]
             a = 1.0

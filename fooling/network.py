@@ -43,7 +43,8 @@ def softmax(z: np.ndarray) -> np.ndarray:
         Rows sum to one.
     """
     z = np.asarray(z, dtype=float)
-    z = z - z.max(axis=-1, keepdims=True)
+    with np.errstate(over="ignore"):  # e.g. -1e308 - 1e308 = -inf, whose exp is exactly 0
+        z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
 

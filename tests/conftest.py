@@ -18,6 +18,7 @@ SHARED_T10K = REPO.parent / "shared" / "data" / "mnist-t10k"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 _made: list[str] = []
+_session_cache: list[Path] = []
 
 
 def pytest_configure(config):
@@ -25,6 +26,7 @@ def pytest_configure(config):
     if not cache:
         cache = tempfile.mkdtemp(prefix="fooling-test-cache-")
         _made.append(cache)
+    _session_cache.append(Path(cache))
     os.environ["FOOLING_CACHE_DIR"] = cache
     os.environ.pop("FOOLING_MNIST", None)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -45,11 +47,17 @@ def require_or_skip(condition: bool, why: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def workspace():
+def session_cache() -> Path:
+    """The session's artifact cache (shared by every test folder and the CLI tests)."""
+    return _session_cache[-1]
+
+
+@pytest.fixture(scope="session")
+def workspace(session_cache):
     """The bundled-data workspace (trained once per session, then cached)."""
     from fooling.workspace import load_workspace
 
-    return load_workspace(progress=False)
+    return load_workspace("bundled", cache_dir=session_cache, progress=False)
 
 
 @pytest.fixture(scope="session")
