@@ -82,6 +82,7 @@ def create_app(resources: Resources | None = None, settings: Settings | None = N
                    {"name": "description", "content":
                     "Interactive, reproducible examples of why discriminative models are easily fooled."}],
         health_endpoint="health", on_error=on_error, update_title=None,
+        suppress_callback_exceptions=True,
         assets_folder=str(ASSETS))
 
     @app.server.route(BOOTSTRAP_ROUTE)
@@ -99,8 +100,10 @@ def create_app(resources: Resources | None = None, settings: Settings | None = N
             html.Div(id=ids.PAGE),
         ], fluid="lg", className="pb-5"),
     ])
+    # pages arrive through update_page, so their ids are not in the initial layout;
+    # tests/app/test_layout.py checks every callback id exists in the shell or a page
+    # (a validation_layout would carry every page's figures in each page load)
     app.layout = shell
-    app.validation_layout = html.Div([shell] + [p.layout(res) for p in pages.values()])
 
     @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"))
     def update_page(pathname):
