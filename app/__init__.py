@@ -36,8 +36,12 @@ def load_resources(settings: Settings | None = None, *, progress: bool = True) -
     from fooling.workspace import load_workspace
 
     settings = settings or Settings.from_env()
+    from .pages import compare
+
     ws = load_workspace(settings.mnist, progress=progress)
-    return Resources(ws, grid=settings.grid).warm()
+    res = Resources(ws, grid=settings.grid).warm()
+    compare.warm(res)  # fooling rates and curves: seconds, so once before serving
+    return res
 
 
 def _bootstrap_css() -> bytes:

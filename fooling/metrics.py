@@ -30,6 +30,7 @@ polygon through :func:`fooling.reachable.contains`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -37,8 +38,8 @@ from scipy.spatial import cKDTree
 
 from .probes import data_radius
 
-__all__ = ["confidence_vs_distance", "disc_grid", "fooling_rate", "fooling_rates", "fooling_summary",
-           "top_proba", "workspace_fooling_rates"]
+__all__ = ["Plane", "confidence_vs_distance", "disc_grid", "fooling_rate", "fooling_rates",
+           "fooling_summary", "model_planes", "top_proba", "workspace_fooling_rates"]
 
 ProbaFn = Callable[[np.ndarray], np.ndarray]
 Bounds = tuple[float, float, float, float]
@@ -247,16 +248,70 @@ def fooling_summary(proba_fn: ProbaFn, train_points: np.ndarray, density=None, *
     return out
 
 
-def workspace_fooling_rates(ws, *, Rs: tuple[float, ...] = (1, 2, 5, 10), threshold: float = 0.99,
-                            resolution: int = 201) -> dict:
-    """:func:`fooling_summary` for every model of a workspace, and the RBF head's accuracy.
+@dataclass(frozen=True)
+class Plane:
+    """A model over its 2D plane: what fooling rates are measured on.
 
-    Models: the iris ``logistic``, ``svm_linear``, ``svm_rbf`` on the petal plane (data:
-    the 150 petals); ``mlp_identity``, ``mlp_tanh`` on their hidden plane (data: the
-    training encodings; a bounded codomain such as tanh's is passed as ``bounds``);
-    ``mlp_identity_rbf_head``, the identity net's encoder with an
-    :class:`~fooling.heads.RBFHead`. Each plane gets a :class:`~fooling.density.DensityCheck`
-    fitted on its data. Nets missing from ``ws.mnist`` are skipped.
+    Attributes
+    ----------
+    name : str
+    proba_fn : callable
+        Points of shape (n, 2) to probabilities of shape (n, n_classes).
+    points : ndarray of shape (n_train, 2)
+        Training points (iris petals, or a net's training encodings).
+    density : fooling.density.DensityCheck
+        Fitted on ``points``.
+    bounds : tuple of 4 floats or None
+        The codomain square of a bounded (tanh) plane.
+    n_classes : int
+    """
+
+    name: str
+    proba_fn: ProbaFn
+    points: np.ndarray
+    density: object
+    bounds: Bounds | None
+    n_classes: int
+
+
+def model_planes(ws) -> dict[str, Plane]:
+    """Every model of a workspace over its plane, with a density check on its data.
+
+    Models: the iris ``logistic``, ``svm_linear``, ``svm_rbf`` on the petal plane (data: the
+    150 petals); ``mlp_identity``, ``mlp_tanh`` on their hidden plane (data: the training
+    encodings; tanh's codomain square as ``bounds``); ``mlp_identity_rbf_head``, the
+    identity net's encoder with its :class:`~fooling.heads.RBFHead`. Each plane's
+    :class:`~fooling.density.DensityCheck` is fitted on its data. Nets missing from
+    ``ws.mnist`` are skipped.
+    """
+    # imported here, not at the top: fooling.density imports this module
+    from .density import DensityCheck
+    from .network import predict_proba_from
+
+    out: dict[str, Plane] = {}
+    iris_density = DensityCheck().fit(ws.iris.X)
+    for name in ("logistic", "svm_linear", "svm_rbf"):
+        out[name] = Plane(name, ws.iris.models[name].predict_proba, ws.iris.X, iris_density, None,
+                          len(ws.iris.names))
+    for net in ("identity", "tanh"):
+        if net not in ws.mnist:
+            continue
+        m = ws.mnist[net]
+        lo, hi = m.inverter.codomain
+        bounds = (lo, hi, lo, hi) if np.isfinite([lo, hi]).all() else None
+        density = DensityCheck().fit(m.train_hidden)
+        k = len(m.net.classes)
+        out[f"mlp_{net}"] = Plane(f"mlp_{net}", lambda H, m=m: predict_proba_from(m.net, H, m.hidden_layer),
+                                  m.train_hidden, density, bounds, k)
+        if net == "identity":
+            out["mlp_identity_rbf_head"] = Plane("mlp_identity_rbf_head", m.rbf_head.predict_proba,
+                                                 m.train_hidden, density, None, k)
+    return out
+
+
+def workspace_fooling_rates(ws, *, Rs: tuple[float, ...] = (1, 2, 5, 10), threshold: float = 0.99,
+                            resolution: int = 201, planes: dict[str, Plane] | None = None) -> dict:
+    """:func:`fooling_summary` for every model of a workspace, and the RBF head's accuracy.
 
     Parameters
     ----------
@@ -264,6 +319,8 @@ def workspace_fooling_rates(ws, *, Rs: tuple[float, ...] = (1, 2, 5, 10), thresh
     resolution : int, default=201
         Grid cells per side; 201 is within ~1e-3 of 801 on the identity net (see
         ``tests/benchmarks/bench_fooling_rate.py``).
+    planes : dict, optional
+        :func:`model_planes` of ``ws``, when the caller has them already.
 
     Returns
     -------
@@ -271,30 +328,13 @@ def workspace_fooling_rates(ws, *, Rs: tuple[float, ...] = (1, 2, 5, 10), thresh
         ``{"models": {name: summary}, "rbf_head_test_accuracy": float or None,
         "resolution": int, "threshold": float}``.
     """
-    # imported here, not at the top: fooling.density imports this module
-    from .density import DensityCheck
-    from .network import predict_proba_from
-
-    kw = {"Rs": Rs, "threshold": threshold, "resolution": resolution}
-    models: dict = {}
-    iris_density = DensityCheck().fit(ws.iris.X)
-    for name in ("logistic", "svm_linear", "svm_rbf"):
-        models[name] = fooling_summary(ws.iris.models[name].predict_proba, ws.iris.X, iris_density, **kw)
+    planes = model_planes(ws) if planes is None else planes
+    models = {name: fooling_summary(p.proba_fn, p.points, p.density, bounds=p.bounds, Rs=Rs,
+                                    threshold=threshold, resolution=resolution)
+              for name, p in planes.items()}
     accuracy = None
-    for name in ("identity", "tanh"):
-        if name not in ws.mnist:
-            continue
-        m = ws.mnist[name]
-        lo, hi = m.inverter.codomain
-        bounds = (lo, hi, lo, hi) if np.isfinite([lo, hi]).all() else None
-        density = DensityCheck().fit(m.train_hidden)
-        models[f"mlp_{name}"] = fooling_summary(
-            lambda H, m=m: predict_proba_from(m.net, H, m.hidden_layer), m.train_hidden, density,
-            bounds=bounds, **kw)
-        if name == "identity":
-            head = m.rbf_head  # fitted once per process, shared with the app
-            models["mlp_identity_rbf_head"] = fooling_summary(head.predict_proba, m.train_hidden,
-                                                              density, **kw)
-            accuracy = head.score_images(m.split.X_test, m.split.y_test)
+    if "mlp_identity_rbf_head" in planes:
+        m = ws.mnist["identity"]
+        accuracy = m.rbf_head.score_images(m.split.X_test, m.split.y_test)
     return {"models": models, "rbf_head_test_accuracy": accuracy, "resolution": resolution,
             "threshold": threshold}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-from dataclasses import dataclass
 from typing import Any, Callable
 
 import dash_bootstrap_components as dbc
@@ -24,9 +23,8 @@ import plotly.graph_objects as go
 from dash import Input, Output, Patch, dcc, html, no_update
 
 from fooling.density import DensityCheck
-from fooling.metrics import confidence_vs_distance, top_proba, workspace_fooling_rates
+from fooling.metrics import Plane, confidence_vs_distance, model_planes, top_proba, workspace_fooling_rates
 from fooling.models import IRIS_MODELS
-from fooling.network import predict_proba_from
 from fooling.probes import data_radius
 from fooling.regions import contour_segments
 
@@ -36,7 +34,7 @@ from ..figures_compare import make_confidence_curves_figure, make_density_map_fi
 from ..figures_iris import IRIS_AXES
 from .iris import triggered_id
 
-__all__ = ["LABELS", "MODELS", "PATH", "Plane", "curve", "density_map", "layout", "memo", "planes",
+__all__ = ["LABELS", "MODELS", "PATH", "curve", "density_map", "layout", "memo", "planes",
            "register", "summary", "table_rows", "update_density", "update_overview", "warm"]
 
 PATH = "/compare"
@@ -108,54 +106,24 @@ def memo(res, key: tuple, build: Callable[[], Any]) -> Any:
 
 # ---- the models' planes (as workspace_fooling_rates builds them) --------------------------
 
-@dataclass(frozen=True)
-class Plane:
-    """A model over its 2D plane: what the fooling rate is measured on."""
-
-    name: str
-    proba_fn: Callable[[np.ndarray], np.ndarray]
-    points: np.ndarray
-    density: DensityCheck
-    bounds: tuple[float, float, float, float] | None
-    n_classes: int
-    axis_titles: tuple[str, str]
-
-
 def planes(res) -> dict[str, Plane]:
-    """Every model's plane, density check included, in :data:`MODELS` order (once per process).
-
-    Mirrors :func:`fooling.metrics.workspace_fooling_rates`: the same models, proba
-    functions, training points, bounds and (deterministically fitted) density checks.
-    """
+    """Every model's plane (:func:`fooling.metrics.model_planes`), in :data:`MODELS` order, once."""
     def build():
-        ws = res.workspace
-        out = {}
-        iris_density = DensityCheck().fit(ws.iris.X)
-        for name in IRIS_MODELS:
-            out[name] = Plane(name, ws.iris.models[name].predict_proba, ws.iris.X, iris_density, None,
-                              len(ws.iris.names), IRIS_AXES)
-        for net in ("identity", "tanh"):
-            if net not in ws.mnist:
-                continue
-            m = ws.mnist[net]
-            lo, hi = m.inverter.codomain
-            bounds = (lo, hi, lo, hi) if np.isfinite([lo, hi]).all() else None
-            density = DensityCheck().fit(m.train_hidden)
-            k = len(m.net.classes)
-            out[f"mlp_{net}"] = Plane(f"mlp_{net}", lambda H, m=m: predict_proba_from(m.net, H, m.hidden_layer),
-                                      m.train_hidden, density, bounds, k, HIDDEN_AXES)
-            if net == "identity":
-                out["mlp_identity_rbf_head"] = Plane("mlp_identity_rbf_head", m.rbf_head.predict_proba,
-                                                     m.train_hidden, density, None, k, HIDDEN_AXES)
+        out = model_planes(res.workspace)
         return {name: out[name] for name in MODELS if name in out}
 
     return memo(res, ("planes",), build)
 
 
+def axis_titles(name: str) -> tuple[str, str]:
+    """Axis titles of a model's plane."""
+    return HIDDEN_AXES if name.startswith("mlp_") else IRIS_AXES
+
+
 def summary(res) -> dict:
     """:func:`fooling.metrics.workspace_fooling_rates` of the workspace (once per process)."""
     return memo(res, ("summary", RS, THRESHOLD, RESOLUTION), lambda: workspace_fooling_rates(
-        res.workspace, Rs=RS, threshold=THRESHOLD, resolution=RESOLUTION))
+        res.workspace, Rs=RS, threshold=THRESHOLD, resolution=RESOLUTION, planes=planes(res)))
 
 
 def _covering_R(plane: Plane, centroid: np.ndarray, radius: float) -> float:
@@ -298,7 +266,7 @@ def density_figure(res, name: str):
         return make_density_map_figure(
             d["xs"], d["ys"], d["top"], d["flagged"], threshold=THRESHOLD, chance=1.0 / p.n_classes,
             contours=d["contours"], points=p.points, disc=(d["centroid"], d["rho"], FLAG_R),
-            bounds=d["bounds"], view=d["views"]["disc"], axis_titles=p.axis_titles,
+            bounds=d["bounds"], view=d["views"]["disc"], axis_titles=axis_titles(name),
             uirevision=f"compare-density-{name}-disc")
 
     return memo(res, ("density-figure", name, RESOLUTION, CONTOUR_RESOLUTION), build)
