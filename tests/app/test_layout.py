@@ -7,7 +7,6 @@ import json
 import pytest
 from dash import html
 
-from app import create_app
 from app.components import PAGES
 
 
