@@ -43,9 +43,11 @@ def _children(node: Any) -> Iterator[Any]:
 
 
 def components(dash_app) -> dict[str, Any]:
-    """Every component with an id in the app's validation layout, by stringified id."""
+    """Every component with an id in the app's shell or any page, by stringified id."""
+    from app import _pages
+
     out: dict[str, Any] = {}
-    stack = [dash_app.validation_layout or dash_app.layout]
+    stack = [dash_app.layout] + [page.layout(dash_app.resources_) for page in _pages().values()]
     while stack:
         node = stack.pop()
         if not hasattr(node, "_prop_names"):
