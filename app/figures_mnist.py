@@ -1,9 +1,9 @@
-"""Figures of the /mnist page: a tiled sample of real digits, and the digit patch.
+"""Figures of the /mnist page: the hidden-plane map, a tiled sample of real digits, and the digit patch.
 
-:func:`make_samples_figure` follows :mod:`app.figures` (finished arrays in, ``go.Figure``
-out). :func:`patch_digit` is the per-click update of a figure made by
-:func:`app.figures.make_digit_figure`: a click changes the picture, not the figure, so
-it sends only the new pixels and colour range instead of a whole new figure.
+:func:`make_hidden_map_figure` and :func:`make_samples_figure` follow :mod:`app.figures`
+(finished arrays in, ``go.Figure`` out). :func:`patch_digit` is the per-click update of a
+figure made by :func:`app.figures.make_digit_figure`: a click changes the picture, not the
+figure, so it sends only the new pixels and colour range instead of a whole new figure.
 """
 
 from __future__ import annotations
@@ -15,10 +15,15 @@ import numpy as np
 import plotly.graph_objects as go
 from dash import Patch
 
-from .figures import _theme, make_digit_figure
+from fooling.regions import segments_to_path
 
-__all__ = ["blank_digit_figure", "decode_typed_array", "digit_range", "make_samples_figure", "patch_digit",
-           "typed_array"]
+from .figures import _theme, make_digit_figure, make_region_figure
+
+__all__ = ["NEAREST", "blank_digit_figure", "decode_typed_array", "digit_range", "make_hidden_map_figure",
+           "make_samples_figure", "patch_digit", "typed_array"]
+
+NEAREST = "nearest reachable"
+"""Name of the map trace marking the nearest point valid images reach (second to last)."""
 
 
 def digit_range(image: np.ndarray, valid_range: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float]:
@@ -124,4 +129,47 @@ def make_samples_figure(images: np.ndarray, col_titles: Sequence[str], *, gap: i
     fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
     _theme(fig, title, uirevision)
     fig.update_layout(margin=dict(l=5, r=5, t=45 if title else 22, b=5), dragmode=False)
+    return fig
+
+
+def make_hidden_map_figure(grid, names: Sequence[str], *, reachable: np.ndarray | None = None,
+                           reachable_name: str = "valid images reach", typical: np.ndarray | None = None,
+                           typical_name: str = "typical of the training data", **region) -> go.Figure:
+    """A hidden-plane map: :func:`~app.figures.make_region_figure` plus two outlines and a marker.
+
+    Parameters
+    ----------
+    grid : fooling.regions.RegionGrid
+    names : sequence of str
+    reachable : ndarray of shape (m, 2), optional
+        Vertices of the region valid images reach, in order; drawn as one closed outline
+        named ``reachable_name``.
+    typical : ndarray of shape (n_segments, 2, 2), optional
+        Contour segments of a density check's threshold (drawn dashed, ``typical_name``).
+    **region
+        Passed to :func:`~app.figures.make_region_figure` (points, labels, half, title, ...).
+
+    Returns
+    -------
+    go.Figure
+        The last trace is ``clicked`` (as in ``make_region_figure``); the one before it is
+        :data:`NEAREST`, empty until a callback moves it.
+    """
+    fig = make_region_figure(grid, names, **region)
+    extra = []
+    if reachable is not None and len(reachable):
+        ring = np.vstack([reachable, reachable[:1]]).astype(float)
+        extra.append(go.Scatter(x=ring[:, 0], y=ring[:, 1], mode="lines", name=reachable_name,
+                                hoverinfo="skip", line=dict(color="#111", width=2.2)))
+    if typical is not None and len(typical):
+        x, y = segments_to_path(typical)
+        extra.append(go.Scatter(x=x, y=y, mode="lines", name=typical_name, hoverinfo="skip",
+                                line=dict(color="#555", width=1.5, dash="dash")))
+    extra.append(go.Scatter(x=[None], y=[None], mode="markers", name=NEAREST, showlegend=False,
+                            hoverinfo="skip", marker=dict(symbol="diamond", size=12, color="white",
+                                                          line=dict(color="black", width=2))))
+    n = len(fig.data)
+    fig.add_traces(extra)
+    order = list(range(n - 1)) + list(range(n, n + len(extra))) + [n - 1]  # 'clicked' stays last
+    fig.data = [fig.data[i] for i in order]
     return fig

@@ -1,4 +1,4 @@
-"""/mnist without a browser: the click callback called directly and over HTTP, and its figures."""
+"""/mnist without a browser: the callbacks called directly and over HTTP, and the page's figures."""
 
 from __future__ import annotations
 
@@ -13,10 +13,15 @@ from dash import Patch, no_update
 
 from app import ids
 from app.figures import make_digit_figure
-from app.figures_mnist import (blank_digit_figure, decode_typed_array, digit_range, make_samples_figure,
-                               patch_digit, typed_array)
+from app.figures_mnist import (NEAREST, blank_digit_figure, decode_typed_array, digit_range,
+                               make_hidden_map_figure, make_samples_figure, patch_digit, typed_array)
 from app.pages import mnist
+from fooling.density import DensityCheck, ImageDensityCheck
 from fooling.inversion import InversionError
+from fooling.network import forward
+from fooling.reachable import (contains, estimate_reachable, nearest_reachable, null_space_basis,
+                               reachable_polygon, support_corner)
+from fooling.regions import RegionGrid
 from fooling.report import fooling_points
 
 # ---- helpers ----------------------------------------------------------------------------
@@ -57,6 +62,16 @@ def prediction(children) -> tuple[str, float]:
 
 def click(x, y) -> dict:
     return {"points": [{"x": x, "y": y, "curveNumber": 0}]}
+
+
+def patch_ops(patch) -> dict:
+    """A dash.Patch's assignments, keyed by location."""
+    return {tuple(o["location"]): o["params"]["value"] for o in patch.to_plotly_json()["operations"]}
+
+
+def drawn(image_patch) -> np.ndarray:
+    """The pixels an image Patch draws, back in row order (784,)."""
+    return decode_typed_array(patch_ops(image_patch)[("data", 0, "z")])[::-1].ravel().astype(float)
 
 
 @pytest.fixture(scope="module")
@@ -200,14 +215,19 @@ def test_certainty_reads_well_near_one():
 
 def test_valid_pixels(resources, far):
     inv = resources.hidden_plane("identity").model.inverter
-    # a far point: no valid image reaches it; the page says so and shows the nearest one
+    polygon = reachable_polygon(inv.A_, inv.c_, *inv.pixel_range)
+    # a far point: no valid image reaches it; the page says so and shows the nearest reachable one
     x, y = far["identity"][1]["hidden"]
-    ref = inv.invert(np.array([x, y]), valid=True)
-    assert ref.residual > 1e-6 and ref.in_range
-    _, _, children, _ = mnist.update_inversion(resources, "identity", "click", click_data=click(x, y), valid=True)
+    assert not contains(polygon, np.array([x, y]))
+    q = nearest_reachable(polygon, np.array([x, y]))
+    ref = inv.invert(q, valid=True, ref=support_corner(inv.A_, np.array([x, y]) - q))
+    assert ref.residual <= mnist.EXACT and ref.in_range
+    _, image, children, _ = mnist.update_inversion(resources, "identity", "click", click_data=click(x, y), valid=True)
     text = text_of(children)
     assert "No image with pixels in [0, 1] reaches this point" in text and "Not a valid image" not in text
+    assert f"nearest point they reach, {mnist._fmt(q)}" in text
     assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
+    np.testing.assert_allclose(drawn(image), ref.image, atol=1e-6)
     # a real digit's encoding: a valid image reaches it exactly
     h = resources.hidden_plane("identity").model.test_hidden[0]
     ref = inv.invert(h, valid=True)
@@ -285,21 +305,35 @@ def test_unknown_trigger_changes_nothing(resources):
 
 
 def test_a_click_builds_no_map_and_no_grid(resources, far, monkeypatch):
-    mnist.update_inversion(resources, "tanh", "network")  # caches filled (register does this)
+    for name in mnist.NETWORKS:  # caches filled (register does this)
+        mnist.update_inversion(resources, name, "network")
+        mnist.update_marks(resources, name, None, False, 0, True)
+    mnist.update_inversion(resources, "identity", "preset", preset=0)
 
     def forbidden(*a, **k):
         raise AssertionError("rebuilt on a click")
 
-    monkeypatch.setattr(mnist, "make_region_figure", forbidden)
+    monkeypatch.setattr(mnist, "make_hidden_map_figure", forbidden)
+    monkeypatch.setattr("app.figures_mnist.make_region_figure", forbidden)
     monkeypatch.setattr(mnist, "fooling_points", forbidden)
     monkeypatch.setattr("app.figures_mnist.make_digit_figure", forbidden)
     monkeypatch.setattr("fooling.regions.evaluate_grid", forbidden)
     monkeypatch.setattr("app.resources.evaluate_grid", forbidden)
+    monkeypatch.setattr(mnist, "evaluate_grid", forbidden)
+    for fit in ("DensityCheck", "ImageDensityCheck", "reachable_polygon", "estimate_reachable", "null_space_basis"):
+        monkeypatch.setattr(mnist, fit, forbidden)
+    monkeypatch.setattr("fooling.heads.RBFHead.fit", forbidden)
     for name in mnist.NETWORKS:
-        _, _, children, _ = mnist.update_inversion(resources, name, "preset", preset=2)
+        _, _, children, store = mnist.update_inversion(resources, name, "preset", preset=2, valid=True)
         assert prediction(children)[0] == "2"
+        rbf, linear, _ = mnist.update_marks(resources, name, store, True, 1.0, False)
+        assert isinstance(rbf, Patch) and isinstance(linear, Patch)
+        _, readout = mnist.update_null(resources, 1.0, name, True, store)
+        assert prediction(readout)[0] == "2"
         fig, *_ = mnist.update_inversion(resources, name, "network")
         assert fig.layout.uirevision == f"mnist-{name}"
+        rbf, *_ = mnist.update_marks(resources, name, None, False, 0, True)
+        assert rbf.layout.uirevision == f"mnist-rbf-{name}"
 
 
 def test_layout_has_every_contract_id(resources):
@@ -315,6 +349,385 @@ def test_layout_has_every_contract_id(resources):
         acc = resources.hidden_plane(n).model.trained.test_accuracy
         assert f"{100 * acc:.1f}%" in text and f"{100 * essay[n]['accuracy']:.0f}%" in text
     assert all(f"far {d}" in text for d in mnist.NAMES)
+
+
+# ---- remedies: RBF head, reachable region, null space, density --------------------------
+
+RBF = re.compile(r"RBF head, same hidden point:\s*(\S+)\s*\((\d+\.\d+)%\)")
+RESIDUAL = re.compile(r"residual (\S+?)(?:;|\s|$)")
+MOVED = re.compile(r"(\S+) from the unmoved image's point")
+
+
+def rbf_prediction(children) -> tuple[str, float]:
+    m = RBF.search(text_of(children))
+    assert m, f"no RBF head prediction in {text_of(children)!r}"
+    return m.group(1), float(m.group(2))
+
+
+def residual(children) -> float:
+    m = RESIDUAL.search(text_of(children))
+    assert m, f"no residual in {text_of(children)!r}"
+    return float(m.group(1))
+
+
+def find(node, cond) -> list:
+    """Every component in a tree for which ``cond`` holds."""
+    out = []
+    if isinstance(node, (list, tuple)):
+        for c in node:
+            out += find(c, cond)
+    elif node is not None and node is not no_update and not isinstance(node, (str, int, float)):
+        if cond(node):
+            out.append(node)
+        out += find(getattr(node, "children", None), cond)
+    return out
+
+
+@pytest.fixture(scope="module")
+def image_check(resources):
+    """The core's image density check, fitted here on the same training images."""
+    return ImageDensityCheck().fit(resources.hidden_plane("identity").model.split.X_train)
+
+
+@pytest.fixture(scope="module")
+def polygon(resources):
+    inv = resources.hidden_plane("identity").model.inverter
+    return reachable_polygon(inv.A_, inv.c_, *inv.pixel_range)
+
+
+def sample(polygon, bounds, n, inside, seed=0) -> np.ndarray:
+    """``n`` uniform points of ``bounds`` inside (or outside) ``polygon``."""
+    rng = np.random.default_rng(seed)
+    x0, x1, y0, y1 = bounds
+    pts = rng.uniform([x0, y0], [x1, y1], size=(20 * n, 2))
+    keep = pts[contains(polygon, pts) == inside]
+    assert len(keep) >= n
+    return keep[:n]
+
+
+def test_hidden_map_figure_adds_outlines_before_the_clicked_marker():
+    xs, ys = np.linspace(0, 4, 5), np.linspace(0, 3, 4)
+    proba = np.tile(np.array([0.7, 0.1, 0.1, 0.1], dtype=np.float32), (4, 5, 1))
+    grid = RegionGrid(xs, ys, proba)
+    square = np.array([[1, 1], [2, 1], [2, 2], [1, 2]], dtype=float)
+    segs = np.array([[[0, 0], [1, 1]], [[2, 2], [3, 3]]], dtype=float)
+    fig = make_hidden_map_figure(grid, ["a", "b", "c", "d"], reachable=square, reachable_name="reach",
+                                 typical=segs, typical_name="typ", clicked=(3, 1))
+    names = [t.name for t in fig.data]
+    assert names[-3:] == ["typ", NEAREST, "clicked"] and names[-4] == "reach"
+    ring = fig.data[-4]
+    assert list(ring.x) == [1, 2, 2, 1, 1] and list(ring.y) == [1, 1, 2, 2, 1]  # closed
+    typ = fig.data[-3]
+    assert np.isnan(typ.x[2]) and list(typ.x[:2]) == [0, 1] and list(typ.x[3:5]) == [2, 3]
+    assert list(fig.data[-2].x) == [None] and list(fig.data[-1].x) == [3]
+    bare = make_hidden_map_figure(grid, ["a", "b", "c", "d"])
+    assert [t.name for t in bare.data][-2:] == [NEAREST, "clicked"] and "reach" not in [t.name for t in bare.data]
+
+
+@pytest.mark.parametrize("name", mnist.NETWORKS)
+def test_rbf_map_is_the_rbf_heads_regions_on_the_same_plane(resources, name):
+    lin, last = mnist._base(resources, name)
+    rbf, rlast = mnist._rbf_base(resources, name)
+    assert rbf is mnist._rbf_base(resources, name)[0]  # built once
+    assert last == rlast and [t.name for t in lin.data] == [t.name for t in rbf.data]
+    assert tuple(lin.layout.xaxis.range) == tuple(rbf.layout.xaxis.range)
+    assert tuple(lin.layout.yaxis.range) == tuple(rbf.layout.yaxis.range)
+    assert "RBF head" in rbf.layout.title.text and "linear head" in lin.layout.title.text
+    assert rbf.layout.uirevision == f"mnist-rbf-{name}"
+    m = resources.hidden_plane(name).model
+    head = m.rbf_head
+    heat = rbf.data[0]
+    xs, ys, z = np.asarray(heat.x, float), np.asarray(heat.y, float), np.asarray(heat.z, float)
+    rng = np.random.default_rng(1)
+    for i, j in zip(rng.integers(0, len(ys), 30), rng.integers(0, len(xs), 30)):
+        p = head.predict_proba(np.array([[xs[j], ys[i]]]))[0]
+        assert int(np.floor(z[i, j])) == int(np.argmax(p))  # the colour is the RBF head's class
+    # the same held-out points on both maps
+    for k in mnist.NAMES:
+        a = next(t for t in lin.data if t.name == k)
+        b = next(t for t in rbf.data if t.name == k)
+        np.testing.assert_array_equal(np.asarray(a.x), np.asarray(b.x))
+
+
+def test_reachable_outline_is_the_exact_polygon_and_tanh_is_labelled_an_estimate(resources, polygon):
+    fig, _ = mnist._base(resources, "identity")
+    (ring,) = [t for t in fig.data if t.name == mnist.REACH_NAMES["identity"]]
+    xy = np.column_stack([ring.x, ring.y]).astype(float)
+    np.testing.assert_allclose(xy[:-1], polygon)
+    np.testing.assert_allclose(xy[-1], xy[0])
+    assert "estimated" not in ring.name
+    tanh, _ = mnist._base(resources, "tanh")
+    (est,) = [t for t in tanh.data if t.name == mnist.REACH_NAMES["tanh"]]
+    assert "estimated" in est.name
+    ref = estimate_reachable(resources.hidden_plane("tanh").model.inverter)
+    np.testing.assert_allclose(np.column_stack([est.x, est.y]).astype(float)[:-1], ref)
+    text = " ".join(mnist._remedy_text(resources))
+    assert "estimate" in text and f"{len(polygon):,} corners" in text
+    hp = resources.hidden_plane("identity")
+    far_point = hp.centroid + np.array([mnist.FAR_RADII * hp.radius, 0.0])
+    p = hp.model.rbf_head.predict_proba(far_point[None, :])[0]
+    assert p.max() < 0.95 and f"a {mnist.NAMES[int(np.argmax(p))]} at {100 * p.max():.1f}%" in text
+    inside = [bool(contains(polygon, np.array(f["hidden"]))) for f in mnist._far(resources, "identity")]
+    assert ("none of the four far presets" in text) == (not any(inside))
+
+
+def test_typical_line_is_the_density_checks_threshold(resources):
+    m = resources.hidden_plane("identity").model
+    check = DensityCheck().fit(m.train_hidden)
+    level = np.quantile(check.train_log_density_, check.threshold_percentile / 100)
+    fig, _ = mnist._base(resources, "identity")
+    (line,) = [t for t in fig.data if t.name == mnist.TYPICAL_NAME]
+    pts = np.column_stack([line.x, line.y]).astype(float)
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    assert len(pts) > 10
+    logd = check.log_density(pts)
+    assert np.median(np.abs(logd - level)) < 0.05 * abs(level) + 0.1
+    assert check.in_distribution(m.test_hidden).mean() > 0.9  # the line encloses the data
+
+
+@pytest.mark.parametrize("name", mnist.NETWORKS)
+def test_click_shows_both_heads_predictions(resources, far, name):
+    m = resources.hidden_plane(name).model
+    points = [tuple(f["hidden"]) for f in far[name]] + [tuple(h) for h in m.test_hidden[:4]]
+    for x, y in points:
+        _, _, children, _ = mnist.update_inversion(resources, name, "click", click_data=click(x, y))
+        ref = m.inverter.invert(np.array([x, y]))
+        p = m.rbf_head.predict_proba(ref.hidden[None, :])[0]
+        k = int(np.argmax(p))
+        assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
+        label, pct = rbf_prediction(children)
+        assert label == str(m.net.classes[k]) and pct == pytest.approx(100 * p[k], abs=0.006)
+        (table,) = find(children, lambda c: type(c).__name__ == "Table")
+        rows = [text_of(r).split() for r in find(table, lambda c: type(c).__name__ == "Tr")][1:]
+        assert [r[0] for r in rows] == list(mnist.NAMES)
+        np.testing.assert_allclose([float(r[1].rstrip("%")) for r in rows], 100 * ref.proba, atol=0.006)
+        np.testing.assert_allclose([float(r[2].rstrip("%")) for r in rows], 100 * p, atol=0.006)
+
+
+def test_rbf_accuracy_is_stated_beside_the_linear_one(resources):
+    page = mnist.layout(resources)
+    caps = {c: text_of(find(page, lambda n, c=c: c in (getattr(n, "className", None) or "")))
+            for c in ("accuracy-linear", "accuracy-rbf")}
+    for n in mnist.NETWORKS:
+        m = resources.hidden_plane(n).model
+        rbf = m.rbf_head.score_images(m.split.X_test, m.split.y_test)
+        assert f"{n} net {100 * rbf:.1f}%" in caps["accuracy-rbf"]
+        assert f"{n} net {100 * m.trained.test_accuracy:.1f}%" in caps["accuracy-linear"]
+    found = {c.id for c in page._traverse() if isinstance(getattr(c, "id", None), str)}
+    assert {ids.MNIST_RBF_MAP, ids.MNIST_NULL, mnist.NULL_RESULT} <= found
+
+
+def test_two_hundred_valid_clicks_inside_the_polygon_land_exactly(resources, polygon):
+    hp = resources.hidden_plane("identity")
+    inv = hp.model.inverter
+    pts = sample(polygon, hp.bounds, 200, inside=True)
+    for x, y in pts:
+        _, image, children, store = mnist.update_inversion(resources, "identity", "click",
+                                                           click_data=click(float(x), float(y)), valid=True)
+        text = text_of(children)
+        assert "No image with pixels" not in text and "Not a valid image" not in text, text
+        assert "inside the region valid images reach" in text
+        assert residual(children) <= mnist.EXACT
+        pixels = drawn(image)
+        assert pixels.shape == (784,) and pixels.min() >= 0.0 and pixels.max() <= 1.0
+        ref = inv.invert(np.array([x, y]), valid=True)
+        np.testing.assert_allclose(pixels, ref.image, atol=1e-6)
+        assert store == {"network": "identity", "point": [float(x), float(y)]}
+
+
+def test_valid_click_outside_shows_the_nearest_reachable_point(resources, far, polygon, monkeypatch):
+    hp = resources.hidden_plane("identity")
+    inv = hp.model.inverter
+    asked = []
+    real = inv.invert
+
+    def spy(h, **kw):
+        asked.append(np.array(h, dtype=float))
+        return real(h, **kw)
+
+    monkeypatch.setattr(inv, "invert", spy)
+    pts = [tuple(f["hidden"]) for f in far["identity"]] + [tuple(p) for p in sample(polygon, hp.bounds, 15, inside=False)]
+    for x, y in pts:
+        q = nearest_reachable(polygon, np.array([x, y]))
+        asked.clear()
+        _, image, children, store = mnist.update_inversion(resources, "identity", "click", click_data=click(x, y),
+                                                           valid=True)
+        assert len(asked) == 1 and np.allclose(asked[0], q)  # no solve aimed at the unreachable click
+        text = text_of(children)
+        assert "No image with pixels in [0, 1] reaches this point" in text
+        assert f"nearest point they reach, {mnist._fmt(q)}" in text
+        assert f"{np.hypot(x - q[0], y - q[1]):.3g} away" in text
+        ref = real(q, valid=True, ref=support_corner(inv.A_, np.array([x, y]) - q))
+        assert residual(children) <= mnist.EXACT and ref.residual <= mnist.EXACT
+        pixels = drawn(image)
+        assert pixels.min() >= 0 and pixels.max() <= 1
+        np.testing.assert_allclose(pixels, ref.image, atol=1e-6)
+        assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
+        # both maps mark the nearest point; the RBF map also the click
+        rbf, linear, _ = mnist.update_marks(resources, "identity", store, True, 0, False)
+        last = len(mnist._base(resources, "identity")[0].data) - 1
+        r_ops, l_ops = patch_ops(rbf), patch_ops(linear)
+        assert r_ops[("data", last, "x")] == [x] and r_ops[("data", last, "y")] == [y]
+        for ops in (r_ops, l_ops):
+            assert ops[("data", last - 1, "x")] == [pytest.approx(q[0])]
+            assert ops[("data", last - 1, "y")] == [pytest.approx(q[1])]
+        assert mnist._base(resources, "identity")[0].data[last - 1].name == NEAREST
+        # unticked: no nearest point, the unconstrained image lands on the click itself
+        rbf, linear, _ = mnist.update_marks(resources, "identity", store, False, 0, False)
+        assert patch_ops(linear)[("data", last - 1, "x")] == [None]
+
+
+def test_tanh_valid_clicks(resources):
+    inv = resources.hidden_plane("tanh").model.inverter
+    # outside the codomain: still 'cannot reach', no nearest point
+    _, _, children, _ = mnist.update_inversion(resources, "tanh", "click", click_data=click(1.5, 0.2), valid=True)
+    (alert,) = alerts(children)
+    assert "cannot reach" in text_of(alert)
+    rbf, linear, _ = mnist.update_marks(resources, "tanh", {"network": "tanh", "point": [1.5, 0.2]}, True, 0, False)
+    last = len(mnist._base(resources, "tanh")[0].data) - 1
+    assert patch_ops(linear)[("data", last - 1, "x")] == [None]
+    # inside the estimate: a valid image
+    _, image, children, _ = mnist.update_inversion(resources, "tanh", "click", click_data=click(0.3, -0.5), valid=True)
+    ref = inv.invert(np.array([0.3, -0.5]), valid=True)
+    assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
+    assert "(estimated)" in text_of(children)
+    pixels = drawn(image)
+    assert pixels.min() >= 0 and pixels.max() <= 1
+
+
+NULL_CASES = [("identity", "far", 2, False), ("identity", "test", 0, True), ("identity", "far", 0, True),
+              ("identity", "test", 7, False), ("tanh", "test", 3, False), ("tanh", "far", 1, False),
+              ("tanh", "test", 5, True)]
+
+
+@pytest.mark.parametrize("name,kind,index,valid", NULL_CASES)
+def test_null_slider_moves_the_image_not_the_hidden_point(resources, far, name, kind, index, valid):
+    m = resources.hidden_plane(name).model
+    x, y = far[name][index]["hidden"] if kind == "far" else m.test_hidden[index]
+    point = {"network": name, "point": [float(x), float(y)]}
+    _, base_image, base, _ = mnist.update_inversion(resources, name, "valid", valid=valid, point=point)
+    before = drawn(base_image)
+    r0 = residual(base)
+    for t in (1.0, -1.0, 2.0, -0.5):
+        image, readout = mnist.update_null(resources, t, name, valid, point)
+        moved = drawn(image)
+        assert np.abs(moved - before).max() > (0.1 if abs(t) >= 1 else 0.05)  # the picture changes
+        assert prediction(readout) == prediction(base)  # ... the prediction does not
+        assert rbf_prediction(readout) == rbf_prediction(base)
+        text = text_of(readout)
+        assert "Same hidden point, same prediction" in text and f"t = {t:+.1f}" in text
+        assert float(MOVED.search(text).group(1)) <= 1e-6  # re-propagated point within 1e-6
+        assert residual(readout) <= max(r0, 0) + 1e-6
+        # independently: the drawn (float32) images land on the same hidden point
+        h0 = forward(m.net, before, m.hidden_layer)
+        h1 = forward(m.net, moved, m.hidden_layer)
+        assert np.linalg.norm(h1 - h0) < 1e-4
+        # ... which a same-sized step off the null space would not
+        off = before + (moved - before)[::-1]
+        assert np.linalg.norm(forward(m.net, off, m.hidden_layer) - h0) > 1e-3
+    image, readout = mnist.update_null(resources, 0, name, valid, point)
+    np.testing.assert_allclose(drawn(image), before)
+    assert "Prediction" not in text_of(readout)
+
+
+def test_null_directions_are_invisible_to_the_network(resources):
+    for name in mnist.NETWORKS:
+        m = resources.hidden_plane(name).model
+        rem = mnist._remedies(resources, name)
+        seen = m.inverter.A_ if name == "identity" else m.net.layers[0].W
+        assert rem.directions.shape == (4, 784)
+        np.testing.assert_allclose(np.abs(rem.directions).max(axis=1), 1.0)
+        assert np.abs(rem.directions @ seen).max() < 1e-9
+        assert rem.null_dim == null_space_basis(seen).shape[1] == 784 - np.linalg.matrix_rank(seen)
+    text = " ".join(mnist._remedy_text(resources))
+    for name in mnist.NETWORKS:
+        assert str(mnist._remedies(resources, name).null_dim) in text
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, "x", "1", 1e308, -1e308, None, True,
+                                   [1], {"v": 1}, 2.5, -3])
+def test_hostile_slider_values_get_a_message(resources, value):
+    point = {"network": "identity", "point": [1.0, 2.0]}
+    image, readout = mnist.update_null(resources, value, "identity", False, point)
+    assert image is no_update
+    (alert,) = alerts(readout)
+    assert alert.color == "warning" and "slider runs from -2 to 2" in text_of(alert)
+
+
+@pytest.mark.parametrize("kwargs,expect", [
+    (dict(network="relu"), "Unknown network"), (dict(network=None), "Unknown network"),
+    (dict(valid="yes"), "[0, 1]"), (dict(point="x"), "remembered point"),
+    (dict(point={"network": "identity", "point": [math.nan, 1]}), "finite"),
+    (dict(point={"network": "evil", "point": [1, 2]}), "Unknown network"),
+])
+def test_hostile_null_inputs_get_a_message(resources, kwargs, expect):
+    args = dict(value=1.0, network="identity", valid=False, point={"network": "identity", "point": [1.0, 2.0]})
+    args.update(kwargs)
+    image, readout = mnist.update_null(resources, **args)
+    assert image is no_update and expect in text_of(readout) and alerts(readout)
+
+
+def test_null_slider_without_a_point_of_this_network(resources):
+    for point in (None, {"network": "tanh", "point": [0.1, 0.2]}):
+        image, readout = mnist.update_null(resources, 1.0, "identity", False, point)
+        assert image is no_update and "Click the map" in text_of(readout) and alerts(readout)
+        image, readout = mnist.update_null(resources, 0, "identity", False, point)
+        assert image is no_update and not alerts(readout)
+    image, readout = mnist.update_null(resources, 1.0, "tanh", False, {"network": "tanh", "point": [3.0, 0.0]})
+    assert image is no_update and "nothing to move" in text_of(readout)
+    image, readout = mnist.update_null(resources, 0, "tanh", False, {"network": "tanh", "point": [3.0, 0.0]})
+    assert image is no_update and not alerts(readout)  # a reset after an unreachable click stays quiet
+
+
+def test_marks_follow_the_network_and_reset_the_slider(resources):
+    for name in mnist.NETWORKS:
+        rbf, linear, reset = mnist.update_marks(resources, name, None, False, 1.5, True)
+        assert rbf is mnist._rbf_base(resources, name)[0] and linear is no_update and reset == 0
+        assert mnist.update_marks(resources, name, None, False, 0, True)[2] is no_update
+    point = {"network": "identity", "point": [3.0, 4.0]}
+    rbf, linear, reset = mnist.update_marks(resources, "identity", point, False, -1.0, False)
+    last = len(mnist._rbf_base(resources, "identity")[0].data) - 1
+    assert patch_ops(rbf)[("data", last, "x")] == [3.0] and reset == 0
+    assert mnist.update_marks(resources, "tanh", point, False, 0, False) == (no_update, no_update, no_update)
+
+
+@pytest.mark.parametrize("args", [("relu", None, False, 1.0), ("identity", "x", False, 1.0),
+                                  ("identity", {"network": "identity", "point": [1, 2]}, "yes", 1.0),
+                                  (None, None, None, None), (["identity"], [1], [True], "x"),
+                                  ("identity", {"network": "identity", "point": [1e308, 2]}, True, math.nan)])
+def test_hostile_marks_inputs_change_no_marker(resources, args):
+    for changed in (False, True):
+        rbf, linear, reset = mnist.update_marks(resources, *args, changed)
+        assert linear is no_update
+        assert rbf is no_update or (changed and args[0] in mnist.NETWORKS)
+        assert reset in (0, no_update)
+
+
+@pytest.mark.parametrize("name", mnist.NETWORKS)
+def test_density_verdicts_match_the_core(resources, far, image_check, name):
+    m = resources.hidden_plane(name).model
+    check = DensityCheck().fit(m.train_hidden)
+    points = [tuple(far[name][0]["hidden"])] + [tuple(h) for h in m.test_hidden[:6]]
+    verdicts = set()
+    for valid in (False, True):
+        for x, y in points:
+            _, _, children, _ = mnist.update_inversion(resources, name, "click", click_data=click(x, y), valid=valid)
+            (block,) = find(children, lambda c: getattr(c, "id", None) == ids.MNIST_DENSITY)
+            text = text_of(block)
+            ok = bool(check.in_distribution(np.array([[x, y]]))[0])
+            pc = float(check.percentile(np.array([[x, y]]))[0])
+            verdicts.add(ok)
+            assert f"Clicked point: {'in' if ok else 'out of'} distribution" in text
+            assert f"percentile among the training encodings is {pc:.1f}" in text
+            r, _ = mnist._invert(resources, name, (x, y), valid)
+            img = r.image[None, :]
+            ok = bool(image_check.in_distribution(img)[0])
+            assert f"Image: {'in' if ok else 'out of'} distribution" in text
+            if np.isfinite(image_check.log_density(img)[0]):
+                assert f"percentile among the training images is {float(image_check.percentile(img)[0]):.1f}" in text
+            else:
+                assert "pixels outside [0, 1]" in text and not r.in_range
+    assert verdicts == {True, False}  # both verdicts occur
 
 
 # ---- over HTTP ---------------------------------------------------------------------------
@@ -400,3 +813,101 @@ def test_hostile_posts_get_a_message_not_a_500(http_app, kwargs):
 def test_malformed_bodies_are_not_a_500(http_app, raw):
     r = post(http_app, raw)
     assert r.status_code < 500, (r.status_code, r.data[:200])
+
+
+def _key_with(app, fragment: str) -> str:
+    (key,) = [k for k in app.callback_map if fragment in k]
+    return key
+
+
+def _outputs(key: str) -> list[dict]:
+    """The 'outputs' of a request body from a callback_map key ('..a.p...b.q..')."""
+    parts = key.strip(".").split("...") if key.startswith("..") else [key]
+    return [dict(zip(("id", "property"), p.rsplit(".", 1))) for p in parts]
+
+
+def null_body(app, value, *, network="identity", valid=False, point=None) -> dict:
+    key = _key_with(app, f"{mnist.NULL_RESULT}.children")
+    return {"output": key, "outputs": _outputs(key),
+            "inputs": [{"id": ids.MNIST_NULL, "property": "value", "value": value}],
+            "changedPropIds": [f"{ids.MNIST_NULL}.value"],
+            "state": [{"id": ids.MNIST_NETWORK, "property": "value", "value": network},
+                      {"id": ids.MNIST_VALID, "property": "value", "value": valid},
+                      {"id": mnist.POINT, "property": "data", "value": point}]}
+
+
+def marks_body(app, *, point=None, network="identity", valid=False, current=0,
+               changed=f"{mnist.POINT}.data") -> dict:
+    key = _key_with(app, f"{ids.MNIST_NULL}.value")
+    return {"output": key, "outputs": _outputs(key),
+            "inputs": [{"id": mnist.POINT, "property": "data", "value": point},
+                       {"id": ids.MNIST_NETWORK, "property": "value", "value": network},
+                       {"id": ids.MNIST_VALID, "property": "value", "value": valid}],
+            "changedPropIds": [changed],
+            "state": [{"id": ids.MNIST_NULL, "property": "value", "value": current}]}
+
+
+def test_http_page_and_layout_serve(http_app):
+    client = http_app.server.test_client()
+    for path in ("/", "/mnist", "/_dash-layout"):
+        assert client.get(path).status_code == 200, path
+
+
+def test_http_null_slider_moves_the_image(http_app, far):
+    x, y = far["identity"][2]["hidden"]
+    point = {"network": "identity", "point": [x, y]}
+    r = post(http_app, null_body(http_app, 1.0, point=point))
+    assert r.status_code == 200, r.data[:300]
+    out = r.get_json()["response"]
+    readout = json.dumps(out[mnist.NULL_RESULT])
+    assert "Prediction: " in readout and "Same hidden point, same prediction" in readout
+    assert ids.MNIST_IMAGE in out
+
+
+HOSTILE_SLIDER = [math.nan, math.inf, "x", 1e308, -1e308, None, True, [1], {"a": 1}, 2.5]
+
+
+@pytest.mark.parametrize("value", HOSTILE_SLIDER, ids=[repr(v) for v in HOSTILE_SLIDER])
+def test_http_hostile_slider_values_get_a_message(http_app, value):
+    point = {"network": "identity", "point": [1.0, 2.0]}
+    r = post(http_app, null_body(http_app, value, point=point))
+    assert r.status_code == 200, r.data[:300]
+    out = r.get_json()
+    assert "sideUpdate" not in out
+    readout = json.dumps(out["response"][mnist.NULL_RESULT])
+    assert "Alert" in readout and "slider runs from" in readout
+    assert ids.MNIST_IMAGE not in out["response"]  # the image is left alone
+
+
+@pytest.mark.parametrize("kwargs", [dict(network="relu"), dict(valid="yes"), dict(point="x"),
+                                    dict(point={"network": "identity", "point": ["a", 1]})])
+def test_http_hostile_null_state_gets_a_message(http_app, kwargs):
+    kwargs.setdefault("point", {"network": "identity", "point": [1.0, 2.0]})
+    r = post(http_app, null_body(http_app, 1.0, **kwargs))
+    assert r.status_code == 200 and "sideUpdate" not in r.get_json()
+    assert "Alert" in json.dumps(r.get_json()["response"][mnist.NULL_RESULT])
+
+
+def test_http_marks_reset_the_slider_and_mark_the_nearest_point(http_app, far, polygon):
+    x, y = far["identity"][1]["hidden"]
+    r = post(http_app, marks_body(http_app, point={"network": "identity", "point": [x, y]}, valid=True, current=1.5))
+    assert r.status_code == 200, r.data[:300]
+    out = r.get_json()["response"]
+    assert out[ids.MNIST_NULL]["value"] == 0
+    q = nearest_reachable(polygon, np.array([x, y]))
+    last = len(mnist._base(http_app.resources_, "identity")[0].data) - 1
+    for graph_id in (ids.MNIST_RBF_MAP, ids.MNIST_MAP):
+        ops = {tuple(o["location"]): o["params"]["value"] for o in out[graph_id]["figure"]["operations"]}
+        assert ops[("data", last - 1, "x")] == [pytest.approx(q[0])]
+        assert ops[("data", last - 1, "y")] == [pytest.approx(q[1])]
+
+
+@pytest.mark.parametrize("kwargs", [dict(point="x"), dict(network="relu"), dict(valid="yes"),
+                                    dict(point={"network": "identity", "point": [math.nan, 1]}),
+                                    dict(changed=f"{ids.MNIST_NETWORK}.value", network=["x"]),
+                                    dict(current="x", point=[1, 2])])
+def test_http_hostile_marks_inputs_are_not_a_500(http_app, kwargs):
+    r = post(http_app, marks_body(http_app, **kwargs))
+    assert r.status_code in (200, 204), r.data[:300]
+    if r.status_code == 200:
+        assert "sideUpdate" not in r.get_json()
