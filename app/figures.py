@@ -208,3 +208,6 @@ def make_histogram_figure(counts: dict[str, np.ndarray], *, title: str | None = 
     fig.update_xaxes(title=axis_title)
     fig.update_yaxes(title="images")
     return _theme(fig, title, uirevision)
+
+
+apply_theme = _theme

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 
 from fooling.regions import segments_to_path
 
-from .figures import CLASS_COLORS, _theme
+from .figures import CLASS_COLORS, apply_theme
 
 __all__ = ["DENSITY_COLORS", "LEGEND", "MODEL_COLORS", "density_map_z", "make_confidence_curves_figure",
            "make_density_map_figure"]
@@ -101,7 +101,7 @@ def make_confidence_curves_figure(curves: Mapping[str, Mapping[str, np.ndarray]]
                       annotation_text=f"{_pct(threshold)}", annotation_position="bottom right")
     fig.update_xaxes(title=x_title, rangemode="tozero", showgrid=True, gridcolor="#eee")
     fig.update_yaxes(title="top class probability", range=[0.2, 1.03], showgrid=True, gridcolor="#eee")
-    fig = _theme(fig, title, uirevision)
+    fig = apply_theme(fig, title, uirevision)
     fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0), margin=dict(b=110),
                       hovermode="closest")
     return fig
@@ -221,7 +221,7 @@ def make_density_map_figure(xs: np.ndarray, ys: np.ndarray, top: np.ndarray, fla
                      constrain="domain")
     fig.update_yaxes(title=axis_titles[1], range=[vy0, vy1], showgrid=False, zeroline=False,
                      scaleanchor="x", scaleratio=1, constrain="domain")
-    fig = _theme(fig, title, uirevision)
+    fig = apply_theme(fig, title, uirevision)
     fig.update_layout(legend=dict(orientation="h", y=-0.14, x=0), margin=dict(b=40),
                       plot_bgcolor="#fafafa")
     return fig

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import _theme
+from .figures import apply_theme
 
 __all__ = ["WEIGHT_COLORSCALE", "make_weight_figure"]
 
@@ -45,6 +45,6 @@ def make_weight_figure(weights: np.ndarray | None, *, title: str | None = None, 
             hovertemplate="weight %{z:.3g}<extra></extra>"))
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
-    _theme(fig, title, uirevision)
+    apply_theme(fig, title, uirevision)
     fig.update_layout(margin=dict(l=5, r=5, t=30 if title else 5, b=5), dragmode=False)
     return fig

@@ -15,6 +15,7 @@ from app import ids
 from app.figures import make_digit_figure
 from app.figures_mnist import (NEAREST, blank_digit_figure, decode_typed_array, digit_range,
                                make_hidden_map_figure, make_samples_figure, patch_digit, typed_array)
+from app import mnist_view as view
 from app.pages import mnist
 from fooling.density import DensityCheck, ImageDensityCheck
 from fooling.inversion import InversionError
@@ -145,7 +146,7 @@ def test_base_figures_are_built_once_and_differ_per_network(resources):
     assert a.data[-1].name == b.data[-1].name == "clicked"
     assert tuple(b.layout.xaxis.range) == pytest.approx((-1, 1), abs=0.02)
     assert abs(a.layout.xaxis.range[0]) > 10  # the identity plane runs well past (-1, 1)
-    digits = [t for t in a.data if t.type == "scatter" and t.name in mnist.NAMES]
+    digits = [t for t in a.data if t.type == "scatter" and t.name in view.NAMES]
     hp = resources.hidden_plane("identity")
     assert sum(len(t.x) for t in digits) == len(hp.model.test_hidden)
 
@@ -200,17 +201,17 @@ def test_tanh_click_inside_and_outside_the_codomain(resources):
 def test_tanh_far_presets_are_capped_below_the_identity_certainty(resources, far):
     caps = [f["max_confidence"] for f in far["tanh"]]
     assert max(caps) < 0.99  # a bounded plane bounds the logits
-    text = mnist._explain(resources)[1]
+    text = view.explain(resources)[1]
     assert f"{100 * max(caps):.1f}%" in text and f"{100 * min(caps):.1f}%" in text
     sure = min(f["probability"] for f in far["identity"])
-    assert sure > 0.99 and mnist._certainty(sure) in mnist._explain(resources)[0]
+    assert sure > 0.99 and view.certainty(sure) in view.explain(resources)[0]
 
 
 def test_certainty_reads_well_near_one():
     nb = "\u00a0"
-    assert mnist._certainty(1.0) == f"P{nb}={nb}1{nb}to{nb}machine{nb}precision"
-    assert mnist._certainty(1 - 8e-15) == f"P{nb}≥{nb}1{nb}−{nb}8e-15"
-    assert mnist._certainty(0.97) == f"P{nb}≥{nb}0.9700"
+    assert view.certainty(1.0) == f"P{nb}={nb}1{nb}to{nb}machine{nb}precision"
+    assert view.certainty(1 - 8e-15) == f"P{nb}≥{nb}1{nb}−{nb}8e-15"
+    assert view.certainty(0.97) == f"P{nb}≥{nb}0.9700"
 
 
 def test_valid_pixels(resources, far):
@@ -221,17 +222,17 @@ def test_valid_pixels(resources, far):
     assert not contains(polygon, np.array([x, y]))
     q = nearest_reachable(polygon, np.array([x, y]))
     ref = inv.invert(q, valid=True, ref=support_corner(inv.A_, np.array([x, y]) - q))
-    assert ref.residual <= mnist.EXACT and ref.in_range
+    assert ref.residual <= view.EXACT and ref.in_range
     _, image, children, _ = mnist.update_inversion(resources, "identity", "click", click_data=click(x, y), valid=True)
     text = text_of(children)
     assert "No image with pixels in [0, 1] reaches this point" in text and "Not a valid image" not in text
-    assert f"nearest point they reach, {mnist._fmt(q)}" in text
+    assert f"nearest point they reach, {view.fmt(q)}" in text
     assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
     np.testing.assert_allclose(drawn(image), ref.image, atol=1e-6)
     # a real digit's encoding: a valid image reaches it exactly
     h = resources.hidden_plane("identity").model.test_hidden[0]
     ref = inv.invert(h, valid=True)
-    assert ref.residual <= mnist.EXACT
+    assert ref.residual <= view.EXACT
     _, _, children, _ = mnist.update_inversion(resources, "identity", "click", click_data=click(*h), valid=True)
     assert "reaches this point" not in text_of(children) and "Not a valid image" not in text_of(children)
     # ticking the box re-inverts the remembered point
@@ -313,15 +314,15 @@ def test_a_click_builds_no_map_and_no_grid(resources, far, monkeypatch):
     def forbidden(*a, **k):
         raise AssertionError("rebuilt on a click")
 
-    monkeypatch.setattr(mnist, "make_hidden_map_figure", forbidden)
+    monkeypatch.setattr(view, "make_hidden_map_figure", forbidden)
     monkeypatch.setattr("app.figures_mnist.make_region_figure", forbidden)
-    monkeypatch.setattr(mnist, "fooling_points", forbidden)
+    monkeypatch.setattr(view, "fooling_points", forbidden)
     monkeypatch.setattr("app.figures_mnist.make_digit_figure", forbidden)
     monkeypatch.setattr("fooling.regions.evaluate_grid", forbidden)
     monkeypatch.setattr("app.resources.evaluate_grid", forbidden)
-    monkeypatch.setattr(mnist, "evaluate_grid", forbidden)
+    monkeypatch.setattr(view, "evaluate_grid", forbidden)
     for fit in ("DensityCheck", "ImageDensityCheck", "reachable_polygon", "estimate_reachable", "null_space_basis"):
-        monkeypatch.setattr(mnist, fit, forbidden)
+        monkeypatch.setattr(view, fit, forbidden)
     monkeypatch.setattr("fooling.heads.RBFHead.fit", forbidden)
     for name in mnist.NETWORKS:
         _, _, children, store = mnist.update_inversion(resources, name, "preset", preset=2, valid=True)
@@ -348,7 +349,7 @@ def test_layout_has_every_contract_id(resources):
     for n in mnist.NETWORKS:
         acc = resources.hidden_plane(n).model.trained.test_accuracy
         assert f"{100 * acc:.1f}%" in text and f"{100 * essay[n]['accuracy']:.0f}%" in text
-    assert all(f"far {d}" in text for d in mnist.NAMES)
+    assert all(f"far {d}" in text for d in view.NAMES)
 
 
 # ---- remedies: RBF head, reachable region, null space, density --------------------------
@@ -426,9 +427,9 @@ def test_hidden_map_figure_adds_outlines_before_the_clicked_marker():
 
 @pytest.mark.parametrize("name", mnist.NETWORKS)
 def test_rbf_map_is_the_rbf_heads_regions_on_the_same_plane(resources, name):
-    lin, last = mnist._base(resources, name)
-    rbf, rlast = mnist._rbf_base(resources, name)
-    assert rbf is mnist._rbf_base(resources, name)[0]  # built once
+    lin, last = view.base_map(resources, name)
+    rbf, rlast = view.rbf_map(resources, name)
+    assert rbf is view.rbf_map(resources, name)[0]  # built once
     assert last == rlast and [t.name for t in lin.data] == [t.name for t in rbf.data]
     assert tuple(lin.layout.xaxis.range) == tuple(rbf.layout.xaxis.range)
     assert tuple(lin.layout.yaxis.range) == tuple(rbf.layout.yaxis.range)
@@ -443,31 +444,31 @@ def test_rbf_map_is_the_rbf_heads_regions_on_the_same_plane(resources, name):
         p = head.predict_proba(np.array([[xs[j], ys[i]]]))[0]
         assert int(np.floor(z[i, j])) == int(np.argmax(p))  # the colour is the RBF head's class
     # the same held-out points on both maps
-    for k in mnist.NAMES:
+    for k in view.NAMES:
         a = next(t for t in lin.data if t.name == k)
         b = next(t for t in rbf.data if t.name == k)
         np.testing.assert_array_equal(np.asarray(a.x), np.asarray(b.x))
 
 
 def test_reachable_outline_is_the_exact_polygon_and_tanh_is_labelled_an_estimate(resources, polygon):
-    fig, _ = mnist._base(resources, "identity")
-    (ring,) = [t for t in fig.data if t.name == mnist.REACH_NAMES["identity"]]
+    fig, _ = view.base_map(resources, "identity")
+    (ring,) = [t for t in fig.data if t.name == view.REACH_NAMES["identity"]]
     xy = np.column_stack([ring.x, ring.y]).astype(float)
     np.testing.assert_allclose(xy[:-1], polygon)
     np.testing.assert_allclose(xy[-1], xy[0])
     assert "estimated" not in ring.name
-    tanh, _ = mnist._base(resources, "tanh")
-    (est,) = [t for t in tanh.data if t.name == mnist.REACH_NAMES["tanh"]]
+    tanh, _ = view.base_map(resources, "tanh")
+    (est,) = [t for t in tanh.data if t.name == view.REACH_NAMES["tanh"]]
     assert "estimated" in est.name
     ref = estimate_reachable(resources.hidden_plane("tanh").model.inverter)
     np.testing.assert_allclose(np.column_stack([est.x, est.y]).astype(float)[:-1], ref)
-    text = " ".join(mnist._remedy_text(resources))
+    text = " ".join(view.remedy_text(resources))
     assert "estimate" in text and f"{len(polygon):,} corners" in text
     hp = resources.hidden_plane("identity")
-    far_point = hp.centroid + np.array([mnist.FAR_RADII * hp.radius, 0.0])
+    far_point = hp.centroid + np.array([view.FAR_RADII * hp.radius, 0.0])
     p = hp.model.rbf_head.predict_proba(far_point[None, :])[0]
-    assert p.max() < 0.95 and f"a {mnist.NAMES[int(np.argmax(p))]} at {100 * p.max():.1f}%" in text
-    inside = [bool(contains(polygon, np.array(f["hidden"]))) for f in mnist._far(resources, "identity")]
+    assert p.max() < 0.95 and f"a {view.NAMES[int(np.argmax(p))]} at {100 * p.max():.1f}%" in text
+    inside = [bool(contains(polygon, np.array(f["hidden"]))) for f in view.far_points(resources, "identity")]
     assert ("none of the four far presets" in text) == (not any(inside))
 
 
@@ -475,8 +476,8 @@ def test_typical_line_is_the_density_checks_threshold(resources):
     m = resources.hidden_plane("identity").model
     check = DensityCheck().fit(m.train_hidden)
     level = np.quantile(check.train_log_density_, check.threshold_percentile / 100)
-    fig, _ = mnist._base(resources, "identity")
-    (line,) = [t for t in fig.data if t.name == mnist.TYPICAL_NAME]
+    fig, _ = view.base_map(resources, "identity")
+    (line,) = [t for t in fig.data if t.name == view.TYPICAL_NAME]
     pts = np.column_stack([line.x, line.y]).astype(float)
     pts = pts[np.isfinite(pts).all(axis=1)]
     assert len(pts) > 10
@@ -499,7 +500,7 @@ def test_click_shows_both_heads_predictions(resources, far, name):
         assert label == str(m.net.classes[k]) and pct == pytest.approx(100 * p[k], abs=0.006)
         (table,) = find(children, lambda c: type(c).__name__ == "Table")
         rows = [text_of(r).split() for r in find(table, lambda c: type(c).__name__ == "Tr")][1:]
-        assert [r[0] for r in rows] == list(mnist.NAMES)
+        assert [r[0] for r in rows] == list(view.NAMES)
         np.testing.assert_allclose([float(r[1].rstrip("%")) for r in rows], 100 * ref.proba, atol=0.006)
         np.testing.assert_allclose([float(r[2].rstrip("%")) for r in rows], 100 * p, atol=0.006)
 
@@ -527,7 +528,7 @@ def test_two_hundred_valid_clicks_inside_the_polygon_land_exactly(resources, pol
         text = text_of(children)
         assert "No image with pixels" not in text and "Not a valid image" not in text, text
         assert "inside the region valid images reach" in text
-        assert residual(children) <= mnist.EXACT
+        assert residual(children) <= view.EXACT
         pixels = drawn(image)
         assert pixels.shape == (784,) and pixels.min() >= 0.0 and pixels.max() <= 1.0
         ref = inv.invert(np.array([x, y]), valid=True)
@@ -555,23 +556,23 @@ def test_valid_click_outside_shows_the_nearest_reachable_point(resources, far, p
         assert len(asked) == 1 and np.allclose(asked[0], q)  # no solve aimed at the unreachable click
         text = text_of(children)
         assert "No image with pixels in [0, 1] reaches this point" in text
-        assert f"nearest point they reach, {mnist._fmt(q)}" in text
+        assert f"nearest point they reach, {view.fmt(q)}" in text
         assert f"{np.hypot(x - q[0], y - q[1]):.3g} away" in text
         ref = real(q, valid=True, ref=support_corner(inv.A_, np.array([x, y]) - q))
-        assert residual(children) <= mnist.EXACT and ref.residual <= mnist.EXACT
+        assert residual(children) <= view.EXACT and ref.residual <= view.EXACT
         pixels = drawn(image)
         assert pixels.min() >= 0 and pixels.max() <= 1
         np.testing.assert_allclose(pixels, ref.image, atol=1e-6)
         assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
         # both maps mark the nearest point; the RBF map also the click
         rbf, linear, _ = mnist.update_marks(resources, "identity", store, True, 0, False)
-        last = len(mnist._base(resources, "identity")[0].data) - 1
+        last = len(view.base_map(resources, "identity")[0].data) - 1
         r_ops, l_ops = patch_ops(rbf), patch_ops(linear)
         assert r_ops[("data", last, "x")] == [x] and r_ops[("data", last, "y")] == [y]
         for ops in (r_ops, l_ops):
             assert ops[("data", last - 1, "x")] == [pytest.approx(q[0])]
             assert ops[("data", last - 1, "y")] == [pytest.approx(q[1])]
-        assert mnist._base(resources, "identity")[0].data[last - 1].name == NEAREST
+        assert view.base_map(resources, "identity")[0].data[last - 1].name == NEAREST
         # unticked: no nearest point, the unconstrained image lands on the click itself
         rbf, linear, _ = mnist.update_marks(resources, "identity", store, False, 0, False)
         assert patch_ops(linear)[("data", last - 1, "x")] == [None]
@@ -584,7 +585,7 @@ def test_tanh_valid_clicks(resources):
     (alert,) = alerts(children)
     assert "cannot reach" in text_of(alert)
     rbf, linear, _ = mnist.update_marks(resources, "tanh", {"network": "tanh", "point": [1.5, 0.2]}, True, 0, False)
-    last = len(mnist._base(resources, "tanh")[0].data) - 1
+    last = len(view.base_map(resources, "tanh")[0].data) - 1
     assert patch_ops(linear)[("data", last - 1, "x")] == [None]
     # inside the estimate: a valid image
     _, image, children, _ = mnist.update_inversion(resources, "tanh", "click", click_data=click(0.3, -0.5), valid=True)
@@ -633,15 +634,15 @@ def test_null_slider_moves_the_image_not_the_hidden_point(resources, far, name, 
 def test_null_directions_are_invisible_to_the_network(resources):
     for name in mnist.NETWORKS:
         m = resources.hidden_plane(name).model
-        rem = mnist._remedies(resources, name)
+        rem = view.remedies(resources, name)
         seen = m.inverter.A_ if name == "identity" else m.net.layers[0].W
         assert rem.directions.shape == (4, 784)
         np.testing.assert_allclose(np.abs(rem.directions).max(axis=1), 1.0)
         assert np.abs(rem.directions @ seen).max() < 1e-9
         assert rem.null_dim == null_space_basis(seen).shape[1] == 784 - np.linalg.matrix_rank(seen)
-    text = " ".join(mnist._remedy_text(resources))
+    text = " ".join(view.remedy_text(resources))
     for name in mnist.NETWORKS:
-        assert str(mnist._remedies(resources, name).null_dim) in text
+        assert str(view.remedies(resources, name).null_dim) in text
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, "x", "1", 1e308, -1e308, None, True,
@@ -682,11 +683,11 @@ def test_null_slider_without_a_point_of_this_network(resources):
 def test_marks_follow_the_network_and_reset_the_slider(resources):
     for name in mnist.NETWORKS:
         rbf, linear, reset = mnist.update_marks(resources, name, None, False, 1.5, True)
-        assert rbf is mnist._rbf_base(resources, name)[0] and linear is no_update and reset == 0
+        assert rbf is view.rbf_map(resources, name)[0] and linear is no_update and reset == 0
         assert mnist.update_marks(resources, name, None, False, 0, True)[2] is no_update
     point = {"network": "identity", "point": [3.0, 4.0]}
     rbf, linear, reset = mnist.update_marks(resources, "identity", point, False, -1.0, False)
-    last = len(mnist._rbf_base(resources, "identity")[0].data) - 1
+    last = len(view.rbf_map(resources, "identity")[0].data) - 1
     assert patch_ops(rbf)[("data", last, "x")] == [3.0] and reset == 0
     assert mnist.update_marks(resources, "tanh", point, False, 0, False) == (no_update, no_update, no_update)
 
@@ -719,7 +720,7 @@ def test_density_verdicts_match_the_core(resources, far, image_check, name):
             verdicts.add(ok)
             assert f"Clicked point: {'in' if ok else 'out of'} distribution" in text
             assert f"percentile among the training encodings is {pc:.1f}" in text
-            r, _ = mnist._invert(resources, name, (x, y), valid)
+            r, _ = view.invert(resources, name, (x, y), valid)
             img = r.image[None, :]
             ok = bool(image_check.in_distribution(img)[0])
             assert f"Image: {'in' if ok else 'out of'} distribution" in text
@@ -895,7 +896,7 @@ def test_http_marks_reset_the_slider_and_mark_the_nearest_point(http_app, far, p
     out = r.get_json()["response"]
     assert out[ids.MNIST_NULL]["value"] == 0
     q = nearest_reachable(polygon, np.array([x, y]))
-    last = len(mnist._base(http_app.resources_, "identity")[0].data) - 1
+    last = len(view.base_map(http_app.resources_, "identity")[0].data) - 1
     for graph_id in (ids.MNIST_RBF_MAP, ids.MNIST_MAP):
         ops = {tuple(o["location"]): o["params"]["value"] for o in out[graph_id]["figure"]["operations"]}
         assert ops[("data", last - 1, "x")] == [pytest.approx(q[0])]

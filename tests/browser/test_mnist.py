@@ -12,6 +12,7 @@ from selenium.webdriver.common.keys import Keys
 
 from app import ids
 from app.figures_mnist import NEAREST, decode_typed_array
+from app import mnist_view as view
 from app.pages import mnist
 from fooling.network import forward
 from fooling.reachable import nearest_reachable, reachable_polygon, support_corner
@@ -198,7 +199,7 @@ def test_rbf_map_and_reachable_outline_and_both_heads(dash_duo, dash_app, resour
     dash_duo.wait_for_element(f"#{ids.MNIST_RBF_MAP} .js-plotly-plot .heatmaplayer", timeout=20)
     for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):
         names = trace_names(dash_duo, graph_id)
-        assert mnist.REACH_NAMES["identity"] in names and mnist.TYPICAL_NAME in names
+        assert view.REACH_NAMES["identity"] in names and view.TYPICAL_NAME in names
         assert names[-2:] == [NEAREST, "clicked"]
     assert "RBF head" in dash_duo.find_element(f"#{ids.MNIST_RBF_MAP} .gtitle").text
     m = resources.hidden_plane("identity").model
@@ -245,8 +246,8 @@ def test_rbf_map_and_reachable_outline_and_both_heads(dash_duo, dash_app, resour
     radio.click()
     dash_duo.wait_for_contains_text(f"#{ids.MNIST_RBF_MAP} .gtitle", "Tanh net: RBF head", timeout=20)
     names = trace_names(dash_duo, ids.MNIST_RBF_MAP)
-    assert mnist.REACH_NAMES["tanh"] in names and "estimated" in mnist.REACH_NAMES["tanh"]
-    assert mnist.REACH_NAMES["tanh"] in trace_names(dash_duo, ids.MNIST_MAP)
+    assert view.REACH_NAMES["tanh"] in names and "estimated" in view.REACH_NAMES["tanh"]
+    assert view.REACH_NAMES["tanh"] in trace_names(dash_duo, ids.MNIST_MAP)
     assert console_errors(dash_duo) == []
 
 
