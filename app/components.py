@@ -10,7 +10,7 @@ from dash import dcc, html
 
 from . import ids
 
-__all__ = ["PAGES", "BadInput", "graph", "message", "navbar", "parse_click", "probability_table",
+__all__ = ["PAGES", "BadInput", "graph", "link_zoom_js", "message", "navbar", "parse_click", "probability_table",
            "result_block", "section"]
 
 PAGES = (
@@ -111,3 +111,53 @@ def parse_click(click_data: Any, limit: float = CLICK_LIMIT) -> tuple[float, flo
             raise BadInput(f"That point is too far out (|coordinate| > {limit:g}).")
         out.append(v)
     return out[0], out[1]
+
+
+_LINK_ZOOM_JS = """
+function(relA, relB) {
+    const dc = window.dash_clientside, nu = dc.no_update;
+    const trig = (dc.callback_context.triggered || [])[0];
+    const src = trig ? String(trig.prop_id).split('.')[0] : null;
+    const rel = src === '%(a)s' ? relA : (src === '%(b)s' ? relB : null);
+    if (!rel || typeof rel !== 'object') { return [nu, nu]; }
+    const other = src === '%(a)s' ? '%(b)s' : '%(a)s';
+    const gd = document.querySelector('#' + other + ' .js-plotly-plot');
+    const full = gd && gd._fullLayout ? gd._fullLayout : {};
+    const patch = new dc.Patch();
+    let changed = false;
+    for (const ax of ['xaxis', 'yaxis']) {
+        let r = rel[ax + '.range'];
+        if (!Array.isArray(r) && (ax + '.range[0]') in rel && (ax + '.range[1]') in rel) {
+            r = [rel[ax + '.range[0]'], rel[ax + '.range[1]']];
+        }
+        const cur = full[ax] || {};
+        if (Array.isArray(r) && r.length === 2 && r.every(Number.isFinite)) {
+            const same = Array.isArray(cur.range) && !cur.autorange &&
+                         cur.range[0] === r[0] && cur.range[1] === r[1];
+            if (!same) {
+                patch.assign(['layout', ax, 'range'], [r[0], r[1]]);
+                patch.assign(['layout', ax, 'autorange'], false);
+                changed = true;
+            }
+        } else if (rel[ax + '.autorange'] === true && !cur.autorange) {
+            patch.assign(['layout', ax, 'autorange'], true);
+            changed = true;
+        }
+    }
+    if (!changed) { return [nu, nu]; }
+    patch.assign(['layout', 'uirevision'], other + '-' + Date.now() + '-' + Math.random());
+    const out = patch.build();
+    return src === '%(a)s' ? [nu, out] : [out, nu];
+}
+"""
+
+
+def link_zoom_js(a: str, b: str) -> str:
+    """A clientside callback that copies the zoom/pan of graph ``a`` or ``b`` to the other.
+
+    Use with ``Output(a, 'figure', allow_duplicate=True), Output(b, 'figure',
+    allow_duplicate=True), Input(a, 'relayoutData'), Input(b, 'relayoutData')``. Guarded
+    against loops: nothing is sent when the other map already shows that range; a fresh
+    ``uirevision`` makes plotly apply the range where the user had zoomed by hand.
+    """
+    return _LINK_ZOOM_JS % {"a": a, "b": b}

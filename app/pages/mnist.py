@@ -28,7 +28,7 @@ from fooling.inversion import InversionError
 from .. import ids
 from .. import mnist_results as results
 from .. import mnist_view as view
-from ..components import BadInput, graph, message, parse_click, section
+from ..components import BadInput, graph, link_zoom_js, message, parse_click, section
 from ..mnist_view import NAMES, NETWORKS, NULL_MAX, NULL_STEP
 
 __all__ = ["NETWORKS", "NULL_MAX", "NULL_RESULT", "PATH", "PRESET", "POINT", "layout", "register",
@@ -239,46 +239,6 @@ function(click) {
 }
 """
 
-# Linked zoom and pan (as on /svm): copies the moved map's axis ranges to the other one.
-_LINK_JS = """
-function(relA, relB) {
-    const dc = window.dash_clientside, nu = dc.no_update;
-    const trig = (dc.callback_context.triggered || [])[0];
-    const src = trig ? String(trig.prop_id).split('.')[0] : null;
-    const rel = src === '%(a)s' ? relA : (src === '%(b)s' ? relB : null);
-    if (!rel || typeof rel !== 'object') { return [nu, nu]; }
-    const other = src === '%(a)s' ? '%(b)s' : '%(a)s';
-    const gd = document.querySelector('#' + other + ' .js-plotly-plot');
-    const full = gd && gd._fullLayout ? gd._fullLayout : {};
-    const patch = new dc.Patch();
-    let changed = false;
-    for (const ax of ['xaxis', 'yaxis']) {
-        let r = rel[ax + '.range'];
-        if (!Array.isArray(r) && (ax + '.range[0]') in rel && (ax + '.range[1]') in rel) {
-            r = [rel[ax + '.range[0]'], rel[ax + '.range[1]']];
-        }
-        const cur = full[ax] || {};
-        if (Array.isArray(r) && r.length === 2 && r.every(Number.isFinite)) {
-            const same = Array.isArray(cur.range) && !cur.autorange &&
-                         cur.range[0] === r[0] && cur.range[1] === r[1];
-            if (!same) {
-                patch.assign(['layout', ax, 'range'], [r[0], r[1]]);
-                patch.assign(['layout', ax, 'autorange'], false);
-                changed = true;
-            }
-        } else if (rel[ax + '.autorange'] === true && !cur.autorange) {
-            patch.assign(['layout', ax, 'autorange'], true);
-            changed = true;
-        }
-    }
-    if (!changed) { return [nu, nu]; }
-    patch.assign(['layout', 'uirevision'], other + '-' + Date.now() + '-' + Math.random());
-    const out = patch.build();
-    return src === '%(a)s' ? [nu, out] : [out, nu];
-}
-""" % {"a": ids.MNIST_MAP, "b": ids.MNIST_RBF_MAP}
-
-
 def register(app, res):
     for name in NETWORKS:  # build before the first request (and before gunicorn forks)
         view.base_map(res, name)
@@ -333,7 +293,7 @@ def register(app, res):
     app.clientside_callback(_RELAY_JS, Output(ids.MNIST_MAP, "clickData"),
                             Input(ids.MNIST_RBF_MAP, "clickData"), prevent_initial_call=True)
     app.clientside_callback(
-        _LINK_JS,
+        link_zoom_js(ids.MNIST_MAP, ids.MNIST_RBF_MAP),
         Output(ids.MNIST_MAP, "figure", allow_duplicate=True),
         Output(ids.MNIST_RBF_MAP, "figure", allow_duplicate=True),
         Input(ids.MNIST_MAP, "relayoutData"), Input(ids.MNIST_RBF_MAP, "relayoutData"),

@@ -16,7 +16,7 @@ from dash import Input, Output, Patch, html, no_update
 from scipy.spatial import cKDTree
 
 from .. import ids
-from ..components import BadInput, graph, message, parse_click, result_block
+from ..components import BadInput, graph, link_zoom_js, message, parse_click, result_block
 from ..figures_iris import make_iris_figure
 from ..resources import IRIS_BOUNDS
 from .iris import point_details, prediction, triggered_id
@@ -30,48 +30,6 @@ FAR_POINT = (1000.0, 1000.0)
 """A point so far from the flowers that every RBF kernel term is zero there."""
 CONFIDENT = 0.9
 SAME = 0.01
-
-# Copies the zoom/pan of the map that moved to the other one. Guard against loops:
-# nothing is sent when the other map already shows that range; a fresh uirevision
-# makes plotly apply the range even where the user had zoomed that map by hand.
-_LINK_JS = """
-function(relLinear, relRbf) {
-    const dc = window.dash_clientside, nu = dc.no_update;
-    const trig = (dc.callback_context.triggered || [])[0];
-    const src = trig ? String(trig.prop_id).split('.')[0] : null;
-    const rel = src === '%(lin)s' ? relLinear : (src === '%(rbf)s' ? relRbf : null);
-    if (!rel || typeof rel !== 'object') { return [nu, nu]; }
-    const other = src === '%(lin)s' ? '%(rbf)s' : '%(lin)s';
-    const gd = document.querySelector('#' + other + ' .js-plotly-plot');
-    const full = gd && gd._fullLayout ? gd._fullLayout : {};
-    const patch = new dc.Patch();
-    let changed = false;
-    for (const ax of ['xaxis', 'yaxis']) {
-        let r = rel[ax + '.range'];
-        if (!Array.isArray(r) && (ax + '.range[0]') in rel && (ax + '.range[1]') in rel) {
-            r = [rel[ax + '.range[0]'], rel[ax + '.range[1]']];
-        }
-        const cur = full[ax] || {};
-        if (Array.isArray(r) && r.length === 2 && r.every(Number.isFinite)) {
-            const same = Array.isArray(cur.range) && !cur.autorange &&
-                         cur.range[0] === r[0] && cur.range[1] === r[1];
-            if (!same) {
-                patch.assign(['layout', ax, 'range'], [r[0], r[1]]);
-                patch.assign(['layout', ax, 'autorange'], false);
-                changed = true;
-            }
-        } else if (rel[ax + '.autorange'] === true && !cur.autorange) {
-            patch.assign(['layout', ax, 'autorange'], true);
-            changed = true;
-        }
-    }
-    if (!changed) { return [nu, nu]; }
-    patch.assign(['layout', 'uirevision'], other + '-' + Date.now() + '-' + Math.random());
-    const out = patch.build();
-    return src === '%(lin)s' ? [nu, out] : [out, nu];
-}
-""" % {"lin": ids.SVM_LINEAR_MAP, "rbf": ids.SVM_RBF_MAP}
-
 
 @lru_cache(maxsize=8)
 def base_figure(res, graph_id: str):
@@ -185,7 +143,7 @@ def register(app, res):
         return update_svm_result(res, click)
 
     app.clientside_callback(
-        _LINK_JS,
+        link_zoom_js(ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP),
         Output(ids.SVM_LINEAR_MAP, "figure", allow_duplicate=True),
         Output(ids.SVM_RBF_MAP, "figure", allow_duplicate=True),
         Input(ids.SVM_LINEAR_MAP, "relayoutData"), Input(ids.SVM_RBF_MAP, "relayoutData"),

@@ -14,6 +14,7 @@ from app import ids
 from app.figures_iris import HALF_TRACE, IRIS_AXES, THIRD_TRACE, make_iris_figure, trace_index
 from app.pages import iris
 from app.resources import IRIS_BOUNDS, IRIS_DATA_BOUNDS
+from tests.app._text import text, texts  # noqa: F401 -- shared helpers
 
 PREDICTION = re.compile(r"Prediction: (\w+) \((\d+\.\d\d)%\)")
 
@@ -29,29 +30,6 @@ BAD_CLICKS = [
 
 
 # ---- helpers shared with test_svm -------------------------------------------------------
-
-def texts(node) -> list[str]:
-    """Every string inside a component tree, a list of trees, or its JSON form, in order."""
-    if node is None or isinstance(node, bool):
-        return []
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, (int, float)):
-        return [str(node)]
-    if isinstance(node, (list, tuple)):
-        return [t for child in node for t in texts(child)]
-    if isinstance(node, dict):
-        if "props" in node:
-            return texts(node["props"].get("children"))
-        return [t for v in node.values() for t in texts(v)]
-    if hasattr(node, "to_plotly_json"):
-        return texts(node.to_plotly_json())
-    return []
-
-
-def text(node) -> str:
-    return "".join(texts(node))
-
 
 def predictions(node) -> list[tuple[str, float]]:
     """(label, percent) of every 'Prediction: X (p%)' line."""

@@ -17,6 +17,7 @@ from app.pages import neurons as page
 from fooling.attacks import normalized_pattern, overlay, overlay_sweep
 from fooling.network import forward
 from fooling.neurons import activation_sparsity, activity_weighted_average, effective_weights
+from tests.app._text import text, texts  # noqa: F401 -- shared helpers
 
 PREDICTION = re.compile(r"Prediction: (\d) \((\d+\.\d\d)%\)")
 NOT_NUMBERS = [None, "x", "", [1], {}, {"value": 1}, True, False]
@@ -24,29 +25,6 @@ NON_FINITE = [math.nan, math.inf, -math.inf]
 
 
 # ---------------------------------------------------------------- helpers
-
-def texts(node) -> list[str]:
-    """Every string in a component tree (object or JSON form), in order."""
-    if node is None or isinstance(node, bool):
-        return []
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, (int, float)):
-        return [str(node)]
-    if isinstance(node, (list, tuple)):
-        return [t for child in node for t in texts(child)]
-    if isinstance(node, dict):
-        if "props" in node:
-            return texts(node["props"].get("children"))
-        return [t for v in node.values() for t in texts(v)]
-    if hasattr(node, "to_plotly_json"):
-        return texts(node.to_plotly_json())
-    return []
-
-
-def text(node) -> str:
-    return "".join(texts(node))
-
 
 def is_alert(node) -> bool:
     j = node.to_plotly_json() if hasattr(node, "to_plotly_json") else node

@@ -13,6 +13,7 @@ from app import ids
 from app.figures_iris import HALF_TRACE, trace_index
 from app.pages import svm
 from app.resources import IRIS_BOUNDS
+from app.components import link_zoom_js
 from tests.app.test_iris import (BAD_CLICKS, is_message, library, operations, post, predictions,
                                  text)
 
@@ -134,4 +135,6 @@ def test_linked_zoom_is_a_clientside_callback_on_both_maps(dash_app):
              and {i["property"] for i in cb["inputs"]} == {"relayoutData"}]
     assert len(links) == 1
     assert "clientside_function" in links[0]
-    assert "Patch" in svm._LINK_JS and "uirevision" in svm._LINK_JS
+    js = link_zoom_js(ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP)
+    assert "Patch" in js and "uirevision" in js
+    assert js.count(ids.SVM_LINEAR_MAP) >= 2 and js.count(ids.SVM_RBF_MAP) >= 2
