@@ -20,6 +20,7 @@ __all__ = [
     "make_histogram_figure",
     "make_loss_figure",
     "make_region_figure",
+    "finish_image_figure",
     "region_colorscale",
 ]
 
@@ -153,6 +154,11 @@ def make_digit_figure(image: np.ndarray | None, *, title: str | None = None,
         fig.add_trace(go.Heatmap(z=img[::-1], zmin=zmin, zmax=zmax, colorscale="gray",
                                  showscale=zmin < lo or zmax > hi, colorbar=dict(thickness=10),
                                  hovertemplate="pixel %{z:.3f}<extra></extra>"))
+    return finish_image_figure(fig, title, uirevision)
+
+
+def finish_image_figure(fig: go.Figure, title: str | None, uirevision: str) -> go.Figure:
+    """Square pixels, no axes, tight margins, the shared theme: for any image heatmap."""
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
     _theme(fig, title, uirevision)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import apply_theme
+from .figures import finish_image_figure
 
 __all__ = ["WEIGHT_COLORSCALE", "make_weight_figure"]
 
@@ -43,8 +43,4 @@ def make_weight_figure(weights: np.ndarray | None, *, title: str | None = None, 
             z=w[::-1], zmin=-peak, zmax=peak, zmid=0.0, colorscale=WEIGHT_COLORSCALE,
             showscale=True, colorbar=dict(thickness=10, len=0.9, tickformat=".2g"),
             hovertemplate="weight %{z:.3g}<extra></extra>"))
-    fig.update_xaxes(visible=False, constrain="domain")
-    fig.update_yaxes(visible=False, scaleanchor="x", constrain="domain")
-    apply_theme(fig, title, uirevision)
-    fig.update_layout(margin=dict(l=5, r=5, t=30 if title else 5, b=5), dragmode=False)
-    return fig
+    return finish_image_figure(fig, title, uirevision)
