@@ -10,7 +10,7 @@ from dash import dcc, html
 
 from . import ids
 
-__all__ = ["PAGES", "BadInput", "graph", "link_zoom_js", "message", "navbar", "parse_click", "probability_table",
+__all__ = ["PAGES", "BadInput", "graph", "link_zoom", "link_zoom_js", "message", "navbar", "parse_click", "probability_table",
            "result_block", "section"]
 
 PAGES = (
@@ -155,9 +155,18 @@ function(relA, relB) {
 def link_zoom_js(a: str, b: str) -> str:
     """A clientside callback that copies the zoom/pan of graph ``a`` or ``b`` to the other.
 
-    Use with ``Output(a, 'figure', allow_duplicate=True), Output(b, 'figure',
-    allow_duplicate=True), Input(a, 'relayoutData'), Input(b, 'relayoutData')``. Guarded
+    Registered by :func:`link_zoom`. Guarded
     against loops: nothing is sent when the other map already shows that range; a fresh
     ``uirevision`` makes plotly apply the range where the user had zoomed by hand.
     """
     return _LINK_ZOOM_JS % {"a": a, "b": b}
+
+
+def link_zoom(app, a: str, b: str) -> None:
+    """Register :func:`link_zoom_js` on ``app`` for the graphs ``a`` and ``b``."""
+    from dash import Input, Output
+
+    app.clientside_callback(
+        link_zoom_js(a, b),
+        Output(a, "figure", allow_duplicate=True), Output(b, "figure", allow_duplicate=True),
+        Input(a, "relayoutData"), Input(b, "relayoutData"), prevent_initial_call=True)

@@ -28,7 +28,7 @@ from fooling.inversion import InversionError
 from .. import ids
 from .. import mnist_results as results
 from .. import mnist_view as view
-from ..components import BadInput, graph, link_zoom_js, message, parse_click, section
+from ..components import BadInput, graph, link_zoom, message, parse_click, section
 from ..mnist_view import NAMES, NETWORKS, NULL_MAX, NULL_STEP
 
 __all__ = ["NETWORKS", "NULL_MAX", "NULL_RESULT", "PATH", "PRESET", "POINT", "layout", "register",
@@ -292,9 +292,4 @@ def register(app, res):
 
     app.clientside_callback(_RELAY_JS, Output(ids.MNIST_MAP, "clickData"),
                             Input(ids.MNIST_RBF_MAP, "clickData"), prevent_initial_call=True)
-    app.clientside_callback(
-        link_zoom_js(ids.MNIST_MAP, ids.MNIST_RBF_MAP),
-        Output(ids.MNIST_MAP, "figure", allow_duplicate=True),
-        Output(ids.MNIST_RBF_MAP, "figure", allow_duplicate=True),
-        Input(ids.MNIST_MAP, "relayoutData"), Input(ids.MNIST_RBF_MAP, "relayoutData"),
-        prevent_initial_call=True)
+    link_zoom(app, ids.MNIST_MAP, ids.MNIST_RBF_MAP)

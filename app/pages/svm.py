@@ -16,7 +16,7 @@ from dash import Input, Output, Patch, html, no_update
 from scipy.spatial import cKDTree
 
 from .. import ids
-from ..components import BadInput, graph, link_zoom_js, message, parse_click, result_block
+from ..components import BadInput, graph, link_zoom, message, parse_click, result_block
 from ..figures_iris import make_iris_figure
 from ..resources import IRIS_BOUNDS
 from .iris import point_details, prediction, triggered_id
@@ -142,9 +142,4 @@ def register(app, res):
             trigger if isinstance(trigger, str) else None)
         return update_svm_result(res, click)
 
-    app.clientside_callback(
-        link_zoom_js(ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP),
-        Output(ids.SVM_LINEAR_MAP, "figure", allow_duplicate=True),
-        Output(ids.SVM_RBF_MAP, "figure", allow_duplicate=True),
-        Input(ids.SVM_LINEAR_MAP, "relayoutData"), Input(ids.SVM_RBF_MAP, "relayoutData"),
-        prevent_initial_call=True)
+    link_zoom(app, ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP)
