@@ -15,7 +15,8 @@ import dash_bootstrap_components as dbc
 import numpy as np
 from dash import html
 
-from fooling.metrics import Plane, confidence_vs_distance, model_planes, workspace_fooling_rates
+from fooling.analysis import Plane, model_planes, workspace_fooling_rates
+from fooling.metrics import confidence_vs_distance
 from fooling.metrics_maps import confidence_density_map, log_density_level  # noqa: F401 (re-exported)
 from fooling.models import IRIS_MODELS
 from fooling.probes import data_radius

@@ -23,7 +23,8 @@ from fooling.inversion import InversionError
 from fooling.reachable import (contains, estimate_reachable, nearest_reachable, null_space_basis, reachable_polygon,
                                support_corner)
 from fooling.regions import contour_segments, evaluate_grid
-from fooling.report import fooling_points
+from fooling.heads import fit_rbf_head
+from fooling.probes import fooling_points
 
 from .components import BadInput, parse_click
 from .figures import CLASS_COLORS, make_loss_figure
@@ -96,7 +97,7 @@ def remedies(res, name: str) -> Remedies:
     hp = res.hidden_plane(name)
     m = hp.model
     inv = m.inverter
-    head = m.rbf_head  # fit_rbf_head(m), once per process (shared with the metrics)
+    head = fit_rbf_head(m)
     accuracy = head.score_images(m.split.X_test, m.split.y_test)
     if inv.affine_:
         polygon, exact = reachable_polygon(inv.A_, inv.c_, *inv.pixel_range), True

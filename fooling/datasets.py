@@ -8,7 +8,8 @@ MNIST sources, in order of preference for offline use:
 * an ``.npz`` archive (never unpickled);
 * ``openml`` -- full MNIST from OpenML (needs network, fails fast without).
 
-Importing this module does no I/O.
+Importing this module does no I/O and does not import scikit-learn (only the functions
+that need it do: iris, OpenML and the split).
 """
 from __future__ import annotations
 
@@ -26,8 +27,6 @@ from pathlib import Path
 from typing import Iterable
 
 import numpy as np
-from sklearn.datasets import fetch_openml, load_iris
-from sklearn.model_selection import train_test_split
 
 from . import store
 
@@ -35,7 +34,7 @@ __all__ = [
     "DataError", "Digits", "PIXEL_MAX", "TEST_FRACTION", "SPLIT_SEED",
     "default_cache_dir", "load_iris_petals", "read_idx", "load_mnist_idx_dir",
     "load_mnist_npz", "load_mnist_bundled", "fetch_mnist_openml", "load_mnist",
-    "filter_classes", "scale_pixels", "split",
+    "filter_classes", "scale_pixels", "split", "split_indices",
 ]
 
 logger = logging.getLogger(__name__)
@@ -110,6 +109,8 @@ def load_iris_petals() -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     names : tuple of str
         ``('setosa', 'versicolor', 'virginica')``.
     """
+    from sklearn.datasets import load_iris
+
     iris = load_iris()
     X = np.ascontiguousarray(iris.data[:, 2:4], dtype=np.float64)
     return X, iris.target.astype(np.int64), tuple(str(n) for n in iris.target_names)
@@ -364,6 +365,8 @@ def fetch_mnist_openml(data_home: str | os.PathLike | None = None) -> Digits:
     """
     parser = "pandas" if importlib.util.find_spec("pandas") else "liac-arff"
     try:
+        from sklearn.datasets import fetch_openml
+
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*network error occurred.*")
             bunch = fetch_openml("mnist_784", version=1, as_frame=False, parser=parser,
@@ -446,6 +449,24 @@ def split(X: np.ndarray, y: np.ndarray, *, test_fraction: float = TEST_FRACTION,
     y_train : ndarray of shape (n_train,)
     y_test : ndarray of shape (n_test,)
     """
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_fraction, stratify=y, random_state=seed)
-    return X_train, X_test, y_train, y_test
+    train, test = split_indices(y, test_fraction=test_fraction, seed=seed)
+    X = np.asarray(X)
+    y = np.asarray(y)
+    return X[train], X[test], y[train], y[test]
+
+
+def split_indices(y: np.ndarray, *, test_fraction: float = TEST_FRACTION,
+                  seed: int = SPLIT_SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices of :func:`split`: ``X[train]``, ``X[test]`` are its two parts.
+
+    Returns
+    -------
+    train : ndarray of shape (n_train,), int64
+    test : ndarray of shape (n_test,), int64
+    """
+    from sklearn.model_selection import train_test_split
+
+    y = np.asarray(y)
+    train, test = train_test_split(np.arange(len(y)), test_size=test_fraction, stratify=y,
+                                   random_state=seed)
+    return train.astype(np.int64), test.astype(np.int64)

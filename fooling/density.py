@@ -11,8 +11,12 @@ typical is this input?", and can veto confident answers far from the data.
   what PCA leaves out (a mixture of probabilistic PCAs sharing one subspace), so an
   image far from the digits' subspace gets a very low density; images outside the
   pixel range, and (two-sided) images *more* likely than any digit, are flagged too.
-* :func:`flagged_share` — of the area where a classifier is confident, the share the
-  density check flags out of distribution.
+
+Both are fitted with scikit-learn and then hold plain arrays only: scoring is numpy
+(:func:`gaussian_mixture_log_density`, equal to ``GaussianMixture.score_samples``), and
+``to_arrays``/``from_arrays`` store a fitted check in an ``.npz`` and read it back
+without scikit-learn. The "flagged" share of a confident area is
+:func:`fooling.metrics.flagged_share`.
 
 Both checks score a point by its log-density's *percentile* among the training
 points (the share of training points with a lower log-density, 0 to 100) and call it
@@ -22,19 +26,94 @@ in distribution when that percentile is ``>= threshold_percentile``; with the de
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Mapping
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.decomposition import PCA
-from sklearn.mixture import GaussianMixture
 
-from .metrics import disc_grid, top_proba
+from .params import Params
 
-__all__ = ["DensityCheck", "ImageDensityCheck", "flagged_share"]
+__all__ = ["DensityCheck", "ImageDensityCheck", "gaussian_mixture_log_density"]
+
+_LOG_2PI = float(np.log(2 * np.pi))
 
 
-class _PercentileMixin:
+def _full_precision_cholesky(prec_chol: np.ndarray, covariance_type: str, n_components: int,
+                             n_features: int) -> np.ndarray:
+    """scikit-learn's ``precisions_cholesky_`` of any covariance type as (k, d, d) matrices."""
+    P = np.asarray(prec_chol, dtype=float)
+    if covariance_type == "full":
+        return P.reshape(n_components, n_features, n_features)
+    if covariance_type == "tied":
+        return np.broadcast_to(P.reshape(n_features, n_features), (n_components, n_features, n_features))
+    if covariance_type == "diag":
+        return np.stack([np.diag(row) for row in P.reshape(n_components, n_features)])
+    if covariance_type == "spherical":
+        return np.stack([v * np.eye(n_features) for v in P.reshape(n_components)])
+    raise ValueError(f"unknown covariance type {covariance_type!r}")
+
+
+def gaussian_mixture_log_density(X: np.ndarray, weights: np.ndarray, means: np.ndarray,
+                                 prec_chol: np.ndarray) -> np.ndarray:
+    """Log-density of a Gaussian mixture at each row of ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    weights : ndarray of shape (k,)
+    means : ndarray of shape (k, d)
+    prec_chol : ndarray of shape (k, d, d)
+        Cholesky factors of the precision matrices (``Sigma_k^-1 = P_k P_k^T``), as
+        scikit-learn's ``precisions_cholesky_`` for full covariances.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        The same numbers as ``GaussianMixture.score_samples``.
+    """
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+    d = X.shape[1]
+    logs = np.empty((len(X), len(weights)))
+    for k, (mu, P) in enumerate(zip(means, prec_chol)):
+        y = X @ P - mu @ P
+        logs[:, k] = (-0.5 * (d * _LOG_2PI + np.einsum("ij,ij->i", y, y))
+                      + np.sum(np.log(np.diag(P))) + np.log(weights[k]))
+    top = logs.max(axis=1, keepdims=True)
+    top[~np.isfinite(top)] = 0.0
+    return (top + np.log(np.exp(logs - top).sum(axis=1, keepdims=True)))[:, 0]
+
+
+class _Mixture:
+    """A fitted Gaussian mixture as arrays (weights, means, precision Cholesky factors)."""
+
+    def __init__(self, weights, means, prec_chol):
+        self.weights = np.asarray(weights, dtype=float)
+        self.means = np.asarray(means, dtype=float)
+        self.prec_chol = np.asarray(prec_chol, dtype=float)
+
+    @classmethod
+    def fit(cls, X: np.ndarray, n_components: int, covariance_type: str, random_state,
+            **kw) -> "_Mixture":
+        from sklearn.mixture import GaussianMixture  # fitting only: scoring needs numpy alone
+
+        g = GaussianMixture(n_components, covariance_type=covariance_type,
+                            random_state=random_state, **kw).fit(X)
+        k, d = g.means_.shape
+        return cls(g.weights_, g.means_,
+                   _full_precision_cholesky(g.precisions_cholesky_, covariance_type, k, d))
+
+    def log_density(self, X: np.ndarray) -> np.ndarray:
+        return gaussian_mixture_log_density(X, self.weights, self.means, self.prec_chol)
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        return {f"{prefix}weights": self.weights, f"{prefix}means": self.means,
+                f"{prefix}prec_chol": self.prec_chol}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], prefix: str) -> "_Mixture":
+        return cls(arrays[f"{prefix}weights"], arrays[f"{prefix}means"], arrays[f"{prefix}prec_chol"])
+
+
+class _PercentileMixin(Params):
     """Percentile and verdict from ``log_density`` and ``train_log_density_``."""
 
     def _set_reference(self, X: np.ndarray) -> None:
@@ -64,8 +143,30 @@ class _PercentileMixin:
         """
         return self.percentile(P) >= self.threshold_percentile
 
+    def _params(self) -> dict:
+        return self.get_params()
 
-class DensityCheck(_PercentileMixin, BaseEstimator):
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Plain arrays of the fitted check (for :func:`fooling.store.save`; no pickle)."""
+        out = {"params": np.array(repr(self._params())), "train_log_density": self.train_log_density_}
+        out.update(self._fitted_arrays())
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]):
+        """Inverse of :meth:`to_arrays`; needs numpy only."""
+        import ast
+
+        params = ast.literal_eval(str(arrays["params"]))
+        if not isinstance(params, dict) or set(params) != set(cls._param_names()):
+            raise ValueError(f"not the parameters of a {cls.__name__}: {params!r}")
+        self = cls(**params)
+        self._load_fitted(arrays)
+        self.train_log_density_ = np.asarray(arrays["train_log_density"], dtype=float)
+        return self
+
+
+class DensityCheck(_PercentileMixin):
     """Gaussian-mixture density of 2D training points, with an out-of-distribution verdict.
 
     Parameters
@@ -79,7 +180,7 @@ class DensityCheck(_PercentileMixin, BaseEstimator):
 
     Attributes
     ----------
-    gmm_ : sklearn.mixture.GaussianMixture
+    mixture_ : the fitted mixture (weights, means, precision Cholesky factors)
     train_log_density_ : ndarray of shape (n_train,)
         Log-density of each training point, sorted ascending.
     """
@@ -91,20 +192,28 @@ class DensityCheck(_PercentileMixin, BaseEstimator):
         self.random_state = random_state
         self.threshold_percentile = threshold_percentile
 
+    def __repr__(self) -> str:
+        return f"DensityCheck({', '.join(f'{k}={v!r}' for k, v in self._params().items())})"
+
     def fit(self, X: np.ndarray) -> "DensityCheck":
         """Fit the mixture on training points of shape (n_train, n_features). Returns ``self``."""
         X = np.asarray(X, dtype=float)
-        self.gmm_ = GaussianMixture(self.n_components, covariance_type=self.covariance_type,
-                                    random_state=self.random_state).fit(X)
+        self.mixture_ = _Mixture.fit(X, self.n_components, self.covariance_type, self.random_state)
         self._set_reference(X)
         return self
 
     def log_density(self, P: np.ndarray) -> np.ndarray:
         """Log of the fitted density, ndarray of shape (n,), for points of shape (n, n_features)."""
-        return self.gmm_.score_samples(np.atleast_2d(np.asarray(P, dtype=float)))
+        return self.mixture_.log_density(P)
+
+    def _fitted_arrays(self) -> dict:
+        return self.mixture_.arrays("gmm_")
+
+    def _load_fitted(self, arrays) -> None:
+        self.mixture_ = _Mixture.from_arrays(arrays, "gmm_")
 
 
-class ImageDensityCheck(_PercentileMixin, BaseEstimator):
+class ImageDensityCheck(_PercentileMixin):
     """Density of images: a mixture on principal components plus a Gaussian residual.
 
     ``log p(x) = log p_gmm(z) + log N(r; 0, s2 I)`` where ``z`` are the ``n_pca``
@@ -138,8 +247,10 @@ class ImageDensityCheck(_PercentileMixin, BaseEstimator):
 
     Attributes
     ----------
-    pca_ : sklearn.decomposition.PCA
-    gmm_ : sklearn.mixture.GaussianMixture
+    mean_ : ndarray of shape (n_features,)
+    components_ : ndarray of shape (n_pca, n_features)
+        The principal axes (as ``sklearn.decomposition.PCA``).
+    mixture_ : the mixture on the PCA scores
     noise_variance_ : float
         ``s2``, the residual variance per discarded dimension.
     pixel_min_, pixel_max_ : float
@@ -157,17 +268,26 @@ class ImageDensityCheck(_PercentileMixin, BaseEstimator):
         self.threshold_percentile = threshold_percentile
         self.two_sided = two_sided
 
+    def __repr__(self) -> str:
+        return f"ImageDensityCheck({', '.join(f'{k}={v!r}' for k, v in self._params().items())})"
+
     def fit(self, X: np.ndarray) -> "ImageDensityCheck":
         """Fit on training images of shape (n_train, n_features). Returns ``self``."""
+        from sklearn.decomposition import PCA  # fitting only
+
         X = np.asarray(X, dtype=float)
         self.pixel_min_, self.pixel_max_ = float(X.min()), float(X.max())
-        self.pca_ = PCA(self.n_pca, random_state=self.random_state).fit(X)
-        Z = self.pca_.transform(X)
-        self.gmm_ = GaussianMixture(self.n_components, covariance_type=self.covariance_type,
-                                    reg_covar=1e-4, random_state=self.random_state).fit(Z)
-        self.noise_variance_ = max(float(self.pca_.noise_variance_), 1e-12)
+        pca = PCA(self.n_pca, random_state=self.random_state).fit(X)
+        self.mean_, self.components_ = pca.mean_, pca.components_
+        self.mixture_ = _Mixture.fit(pca.transform(X), self.n_components, self.covariance_type,
+                                     self.random_state, reg_covar=1e-4)
+        self.noise_variance_ = max(float(pca.noise_variance_), 1e-12)
         self._set_reference(X)
         return self
+
+    def scores(self, P: np.ndarray) -> np.ndarray:
+        """Principal component scores of images of shape (n, n_features), shape (n, n_pca)."""
+        return (np.atleast_2d(np.asarray(P, dtype=float)) - self.mean_) @ self.components_.T
 
     def log_density(self, P: np.ndarray) -> np.ndarray:
         """Log-density, ndarray of shape (n,), for images of shape (n, n_features).
@@ -175,12 +295,12 @@ class ImageDensityCheck(_PercentileMixin, BaseEstimator):
         ``-inf`` for images with a pixel outside ``[pixel_min_, pixel_max_]``.
         """
         P = np.atleast_2d(np.asarray(P, dtype=float))
-        Z = self.pca_.transform(P)
-        resid = (P - self.pca_.mean_) - Z @ self.pca_.components_
-        d = P.shape[1] - self.pca_.n_components_
+        Z = self.scores(P)
+        resid = (P - self.mean_) - Z @ self.components_
+        d = P.shape[1] - self.components_.shape[0]
         s2 = self.noise_variance_
         log_resid = -0.5 * (np.einsum("ij,ij->i", resid, resid) / s2 + d * np.log(2 * np.pi * s2))
-        out = self.gmm_.score_samples(Z) + log_resid
+        out = self.mixture_.log_density(Z) + log_resid
         eps = 1e-9 * max(1.0, self.pixel_max_ - self.pixel_min_)
         outside = (P.min(axis=1) < self.pixel_min_ - eps) | (P.max(axis=1) > self.pixel_max_ + eps)
         out[outside] = -np.inf
@@ -201,37 +321,13 @@ class ImageDensityCheck(_PercentileMixin, BaseEstimator):
             ok &= pc <= 100.0 - self.threshold_percentile
         return ok
 
+    def _fitted_arrays(self) -> dict:
+        return {"mean": self.mean_, "components": self.components_,
+                "scalars": np.array([self.noise_variance_, self.pixel_min_, self.pixel_max_]),
+                **self.mixture_.arrays("gmm_")}
 
-def flagged_share(density, proba_fn: Callable[[np.ndarray], np.ndarray], centroid: np.ndarray,
-                  radius: float, R: float, threshold: float = 0.99, resolution: int = 401, *,
-                  bounds: tuple[float, float, float, float] | None = None) -> float:
-    """Share of the confident area within ``R`` data radii that ``density`` flags.
-
-    Same grid as :func:`fooling.metrics.fooling_rate`; of its points where the top
-    class probability is ``>= threshold``, the share that ``density.in_distribution``
-    rejects.
-
-    Parameters
-    ----------
-    density : DensityCheck
-        Fitted on the same plane as ``proba_fn``.
-    proba_fn : callable
-        Maps points of shape (n, 2) to probabilities of shape (n, n_classes).
-    centroid : ndarray of shape (2,)
-    radius : float
-    R : float
-    threshold : float, default=0.99
-    resolution : int, default=401
-    bounds : tuple of 4 floats, optional
-        As in :func:`fooling.metrics.fooling_rate`.
-
-    Returns
-    -------
-    float
-        In [0, 1]; NaN when no grid point is confident.
-    """
-    pts = disc_grid(centroid, R * radius, resolution, bounds=bounds)
-    confident = pts[top_proba(proba_fn, pts) >= threshold]
-    if not len(confident):
-        return float("nan")
-    return float(np.mean(~density.in_distribution(confident)))
+    def _load_fitted(self, arrays) -> None:
+        self.mean_ = np.asarray(arrays["mean"], dtype=float)
+        self.components_ = np.asarray(arrays["components"], dtype=float)
+        self.noise_variance_, self.pixel_min_, self.pixel_max_ = (float(v) for v in arrays["scalars"])
+        self.mixture_ = _Mixture.from_arrays(arrays, "gmm_")

@@ -14,24 +14,27 @@ a constant built from the SVM's intercepts and the Platt-scaled probabilities to
 fixed vector: far away the head answers the same thing everywhere, with a top
 probability well below certainty (on the bundled identity net ~0.79), instead of
 ~1.0 as the linear head does.
+
+Fitting uses scikit-learn; the fitted head is kept as a
+:class:`fooling.classifiers.PlattSVC` (plain arrays, numpy scoring, the same
+probabilities), so it can be stored with ``to_arrays`` and read back with
+``from_arrays`` where scikit-learn is never imported.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
+from typing import Mapping
 
+import numpy as np
+
+from .classifiers import PlattSVC, from_sklearn
 from .network import Network, forward
+from .params import Params
 
 __all__ = ["RBFHead", "fit_rbf_head"]
 
 
-class RBFHead(ClassifierMixin, BaseEstimator):
+class RBFHead(Params):
     """An RBF-kernel SVM with Platt-scaled probabilities on a network's hidden encodings.
 
     Parameters
@@ -50,8 +53,8 @@ class RBFHead(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
-    pipeline_ : sklearn.pipeline.Pipeline
-        ``StandardScaler`` then ``CalibratedClassifierCV(SVC(kernel='rbf'))``.
+    svc_ : fooling.classifiers.PlattSVC
+        ``StandardScaler`` then ``CalibratedClassifierCV(SVC(kernel='rbf'))``, as arrays.
     classes_ : ndarray of shape (n_classes,)
     """
 
@@ -81,13 +84,40 @@ class RBFHead(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        from sklearn.calibration import CalibratedClassifierCV  # fitting only
+        from sklearn.model_selection import StratifiedKFold
+        from sklearn.preprocessing import StandardScaler
+        from sklearn.svm import SVC
+
+        H = np.asarray(H, dtype=float)
+        scaler = StandardScaler().fit(H)
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         svm = CalibratedClassifierCV(SVC(kernel="rbf", C=self.C, gamma=self.gamma),
                                      method="sigmoid", ensemble=False, cv=folds)
-        self.pipeline_ = Pipeline([("scale", StandardScaler()), ("svm", svm)])
-        self.pipeline_.fit(np.asarray(H, dtype=float), np.asarray(y))
-        self.classes_ = self.pipeline_.classes_
+        svm.fit(scaler.transform(H), np.asarray(y))
+        self.svc_ = from_sklearn(svm, shift=scaler.mean_, scale=scaler.scale_)
+        self.classes_ = self.svc_.classes_
         return self
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The fitted head as plain arrays (the encoder is not included)."""
+        params = np.array([self.C, self.cv, self.random_state], dtype=float)
+        return {**self.svc_.to_arrays(), "head_params": params,
+                "head_gamma": np.array(str(self.gamma)),
+                "head_layer": np.array(-1 if self.layer is None else int(self.layer))}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], encoder: Network | None = None) -> "RBFHead":
+        """Inverse of :meth:`to_arrays`; needs numpy only."""
+        C, cv, seed = (float(v) for v in arrays["head_params"])
+        gamma = str(arrays["head_gamma"])
+        layer = int(arrays["head_layer"])
+        head = cls(encoder, None if layer < 0 else layer, C=C,
+                   gamma=gamma if gamma in ("scale", "auto") else float(gamma), cv=int(cv),
+                   random_state=int(seed))
+        head.svc_ = PlattSVC.from_arrays(arrays)
+        head.classes_ = head.svc_.classes_
+        return head
 
     def predict_proba(self, H: np.ndarray) -> np.ndarray:
         """Class probabilities at hidden points.
@@ -101,7 +131,7 @@ class RBFHead(ClassifierMixin, BaseEstimator):
         ndarray of shape (n, n_classes)
             Columns in the order of ``classes_``.
         """
-        return self.pipeline_.predict_proba(np.atleast_2d(np.asarray(H, dtype=float)))
+        return self.svc_.predict_proba(np.atleast_2d(np.asarray(H, dtype=float)))
 
     def predict(self, H: np.ndarray) -> np.ndarray:
         """Most probable class label at each hidden point, ndarray of shape (n,)."""

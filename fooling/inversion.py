@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .network import CODOMAINS, Network, forward
+from .network import ACTIVATIONS, CODOMAINS, DERIVATIVES, Network, forward
 
 __all__ = ["InversionError", "InversionResult", "Inverter", "invert_pinv", "solve_box"]
 
@@ -85,8 +85,9 @@ def solve_box(M: np.ndarray, t: np.ndarray, lo: float | np.ndarray = -np.inf,
     Solved through its dual with a semismooth Newton method: for multipliers ``lam``
     the minimiser over the box is ``x = clip(ref + M.T @ lam, lo, hi)``, and ``lam``
     is driven to ``M @ x = t``. Without bounds this is the pseudoinverse solution in
-    one step. When no point of the box satisfies the equations, the iteration stops
-    and returns its last ``x`` with the remaining residual.
+    one step. When no point of the box satisfies the equations, the answer is the
+    point of the box that comes closest (least squares, by scipy's bounded-variable
+    least squares), with the residual that remains.
 
     Parameters
     ----------
@@ -136,7 +137,16 @@ def solve_box(M: np.ndarray, t: np.ndarray, lo: float | np.ndarray = -np.inf,
         lam, x, F = lam_new, x_new, F_new
         if not np.all(np.isfinite(lam)):
             break
-    return x, float(np.linalg.norm(M @ x - t))
+    res = float(np.linalg.norm(M @ x - t))
+    if not res <= tol * scale and np.all(np.isfinite(t)):
+        # infeasible (or not converged): the box point nearest to solving M x = t
+        from scipy.optimize import lsq_linear
+
+        best = lsq_linear(M, t, bounds=(lo, hi), method="bvls", tol=1e-14)
+        best_res = float(np.linalg.norm(M @ best.x - t))
+        if not np.all(np.isfinite(x)) or best_res < res:
+            x, res = np.clip(best.x, lo, hi), best_res
+    return x, res
 
 
 def _check_point(h, width: int) -> np.ndarray:
@@ -321,25 +331,31 @@ class Inverter:
         def run(x):
             acts = [x]
             for lay in layers:
-                acts.append(np.tanh(acts[-1] @ lay.W + lay.b) if lay.activation == "tanh"
-                            else 0.5 * (1 + np.tanh(0.5 * (acts[-1] @ lay.W + lay.b))))
+                acts.append(ACTIVATIONS[lay.activation](acts[-1] @ lay.W + lay.b))
             return acts
 
         acts = run(x)
         err = acts[-1] - target
         for _ in range(max_iter):
-            if np.linalg.norm(err) <= 1e-3 * self.tol:
+            if np.linalg.norm(err) <= 1e-13 * max(1.0, float(np.abs(target).max())):
                 break
             J = np.eye(len(target))
             for lay, a in zip(reversed(layers), reversed(acts[1:])):
-                d = 1 - a**2 if lay.activation == "tanh" else a * (1 - a)
-                J = (J * d) @ lay.W.T
+                J = (J * DERIVATIVES[lay.activation](a)) @ lay.W.T
             # pixels at a bound stay free when the descent direction points inward:
             # otherwise a start on the bounds (e.g. all zeros) can never move
             grad = err @ J
             free = ((x > lo) | (grad < 0)) & ((x < hi) | (grad > 0))
             step = np.zeros_like(x)
-            step[free] = -np.linalg.lstsq(J[:, free], err, rcond=None)[0]
+            for _ in range(8):  # pixels the step would push out of the box are held at their bound
+                if not free.any():
+                    break
+                step[:] = 0.0
+                step[free] = -np.linalg.lstsq(J[:, free], err, rcond=None)[0]
+                out = ((x <= lo) & (step < 0)) | ((x >= hi) & (step > 0))
+                if not out.any():
+                    break
+                free &= ~out
             a = 1.0
             while a > 1e-8:
                 x_new = np.clip(x + a * step, lo, hi)

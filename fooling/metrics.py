@@ -30,79 +30,59 @@ polygon through :func:`fooling.reachable.contains`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 from scipy.spatial import cKDTree
 
+from .grids import Bounds, ProbaFn, disc_grid, top_proba
 from .probes import data_radius
 
-__all__ = ["Plane", "confidence_vs_distance", "disc_grid", "fooling_rate", "fooling_rates",
-           "fooling_summary", "model_planes", "top_proba", "workspace_fooling_rates"]
-
-ProbaFn = Callable[[np.ndarray], np.ndarray]
-Bounds = tuple[float, float, float, float]
+__all__ = ["confidence_vs_distance", "density_flags", "flagged_share", "fooling_rate", "fooling_rates",
+           "fooling_summary"]
 
 
-def disc_grid(centroid: np.ndarray, rho: float, resolution: int = 401, *,
-              bounds: Bounds | None = None,
-              region: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
-    """Cell centres of a regular grid over a disc's bounding square, inside the disc.
+def density_flags(density, points: np.ndarray, confident: np.ndarray) -> np.ndarray:
+    """True at the confident points that a density check calls out of distribution.
 
     Parameters
     ----------
-    centroid : ndarray of shape (2,)
-    rho : float
-        Disc radius, > 0.
-    resolution : int, default=401
-        Cells along each side of the bounding square.
-    bounds : tuple of 4 floats, optional
-        ``(x0, x1, y0, y1)``: keep only points strictly inside this box.
-    region : callable, optional
-        Maps points of shape (n, 2) to a boolean mask of shape (n,); keep only where true.
-
-    Returns
-    -------
-    ndarray of shape (n_points, 2)
-        Every kept point stands for the same area, ``(2 * rho / resolution) ** 2``.
-    """
-    c = np.asarray(centroid, dtype=float).reshape(2)
-    if not (np.isfinite(rho) and rho > 0 and np.all(np.isfinite(c))):
-        raise ValueError(f"need a finite centroid and a positive radius, got {c}, {rho}")
-    if int(resolution) < 1:
-        raise ValueError("resolution must be at least 1")
-    n = int(resolution)
-    u = (np.arange(n) + 0.5) / n * 2.0 - 1.0  # cell centres in (-1, 1)
-    gx, gy = np.meshgrid(u, u)
-    keep = gx**2 + gy**2 <= 1.0
-    pts = c + rho * np.column_stack([gx[keep], gy[keep]])
-    if bounds is not None:
-        x0, x1, y0, y1 = (float(b) for b in bounds)
-        pts = pts[(pts[:, 0] > x0) & (pts[:, 0] < x1) & (pts[:, 1] > y0) & (pts[:, 1] < y1)]
-    if region is not None and len(pts):
-        pts = pts[np.asarray(region(pts), dtype=bool)]
-    return pts
-
-
-def top_proba(proba_fn: ProbaFn, points: np.ndarray, *, chunk: int = 65536) -> np.ndarray:
-    """Top class probability at each point, evaluated in chunks.
-
-    Parameters
-    ----------
-    proba_fn : callable
-        Maps points of shape (n, 2) to probabilities of shape (n, n_classes).
+    density : object with ``in_distribution(points) -> bool array``
+        E.g. a fitted :class:`fooling.density.DensityCheck` on the same plane.
     points : ndarray of shape (n, 2)
+    confident : ndarray of shape (n,), bool
+        Where the model's top class probability reaches the threshold; only these
+        points are judged.
 
     Returns
     -------
-    ndarray of shape (n,)
+    ndarray of shape (n,), bool
     """
-    P = np.asarray(points, dtype=float)
-    if not len(P):
-        return np.empty(0)
-    return np.concatenate([np.asarray(proba_fn(P[i:i + chunk]), dtype=float).max(axis=1)
-                           for i in range(0, len(P), chunk)])
+    confident = np.asarray(confident, dtype=bool)
+    flags = np.zeros(len(confident), dtype=bool)
+    if confident.any():
+        flags[confident] = ~np.asarray(density.in_distribution(np.asarray(points)[confident]), dtype=bool)
+    return flags
+
+
+def flagged_share(flags: np.ndarray, confident: np.ndarray) -> float | None:
+    """The share of the confident points that are flagged (the one definition of "flagged").
+
+    Parameters
+    ----------
+    flags : ndarray of shape (n,), bool
+        From :func:`density_flags`.
+    confident : ndarray of shape (n,), bool
+
+    Returns
+    -------
+    float or None
+        In [0, 1]; None when no point is confident: there is nothing to flag.
+    """
+    confident = np.asarray(confident, dtype=bool)
+    if not confident.any():
+        return None
+    return float(np.mean(np.asarray(flags, dtype=bool)[confident]))
 
 
 def fooling_rate(proba_fn: ProbaFn, centroid: np.ndarray, radius: float, R: float, *,
@@ -242,99 +222,6 @@ def fooling_summary(proba_fn: ProbaFn, train_points: np.ndarray, density=None, *
     top = top_proba(proba_fn, pts)
     out["max_confidence"] = float(top.max())
     if density is not None:
-        confident = pts[top >= threshold]
-        out["flagged_by_density"] = (float(np.mean(~np.asarray(density.in_distribution(confident))))
-                                     if len(confident) else None)
+        confident = top >= threshold
+        out["flagged_by_density"] = flagged_share(density_flags(density, pts, confident), confident)
     return out
-
-
-@dataclass(frozen=True)
-class Plane:
-    """A model over its 2D plane: what fooling rates are measured on.
-
-    Attributes
-    ----------
-    name : str
-    proba_fn : callable
-        Points of shape (n, 2) to probabilities of shape (n, n_classes).
-    points : ndarray of shape (n_train, 2)
-        Training points (iris petals, or a net's training encodings).
-    density : fooling.density.DensityCheck
-        Fitted on ``points``.
-    bounds : tuple of 4 floats or None
-        The codomain square of a bounded (tanh) plane.
-    n_classes : int
-    """
-
-    name: str
-    proba_fn: ProbaFn
-    points: np.ndarray
-    density: object
-    bounds: Bounds | None
-    n_classes: int
-
-
-def model_planes(ws) -> dict[str, Plane]:
-    """Every model of a workspace over its plane, with a density check on its data.
-
-    Models: the iris ``logistic``, ``svm_linear``, ``svm_rbf`` on the petal plane (data: the
-    150 petals); ``mlp_identity``, ``mlp_tanh`` on their hidden plane (data: the training
-    encodings; tanh's codomain square as ``bounds``); ``mlp_identity_rbf_head``, the
-    identity net's encoder with its :class:`~fooling.heads.RBFHead`. Each plane's
-    :class:`~fooling.density.DensityCheck` is fitted on its data. Nets missing from
-    ``ws.mnist`` are skipped.
-    """
-    # imported here, not at the top: fooling.density imports this module
-    from .density import DensityCheck
-    from .network import predict_proba_from
-
-    out: dict[str, Plane] = {}
-    iris_density = DensityCheck().fit(ws.iris.X)
-    for name in ("logistic", "svm_linear", "svm_rbf"):
-        out[name] = Plane(name, ws.iris.models[name].predict_proba, ws.iris.X, iris_density, None,
-                          len(ws.iris.names))
-    for net in ("identity", "tanh"):
-        if net not in ws.mnist:
-            continue
-        m = ws.mnist[net]
-        lo, hi = m.inverter.codomain
-        bounds = (lo, hi, lo, hi) if np.isfinite([lo, hi]).all() else None
-        density = DensityCheck().fit(m.train_hidden)
-        k = len(m.net.classes)
-        out[f"mlp_{net}"] = Plane(f"mlp_{net}", lambda H, m=m: predict_proba_from(m.net, H, m.hidden_layer),
-                                  m.train_hidden, density, bounds, k)
-        if net == "identity":
-            out["mlp_identity_rbf_head"] = Plane("mlp_identity_rbf_head", m.rbf_head.predict_proba,
-                                                 m.train_hidden, density, None, k)
-    return out
-
-
-def workspace_fooling_rates(ws, *, Rs: tuple[float, ...] = (1, 2, 5, 10), threshold: float = 0.99,
-                            resolution: int = 201, planes: dict[str, Plane] | None = None) -> dict:
-    """:func:`fooling_summary` for every model of a workspace, and the RBF head's accuracy.
-
-    Parameters
-    ----------
-    ws : fooling.workspace.Workspace
-    resolution : int, default=201
-        Grid cells per side; 201 is within ~1e-3 of 801 on the identity net (see
-        ``tests/benchmarks/bench_fooling_rate.py``).
-    planes : dict, optional
-        :func:`model_planes` of ``ws``, when the caller has them already.
-
-    Returns
-    -------
-    dict
-        ``{"models": {name: summary}, "rbf_head_test_accuracy": float or None,
-        "resolution": int, "threshold": float}``.
-    """
-    planes = model_planes(ws) if planes is None else planes
-    models = {name: fooling_summary(p.proba_fn, p.points, p.density, bounds=p.bounds, Rs=Rs,
-                                    threshold=threshold, resolution=resolution)
-              for name, p in planes.items()}
-    accuracy = None
-    if "mlp_identity_rbf_head" in planes:
-        m = ws.mnist["identity"]
-        accuracy = m.rbf_head.score_images(m.split.X_test, m.split.y_test)
-    return {"models": models, "rbf_head_test_accuracy": accuracy, "resolution": resolution,
-            "threshold": threshold}

@@ -18,7 +18,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .metrics import top_proba
+from .grids import disc_cells, top_proba
+from .metrics import density_flags, flagged_share
 from .regions import contour_segments
 
 __all__ = ["confidence_density_map", "log_density_level"]
@@ -44,14 +45,6 @@ def log_density_level(density, percentile: float | None = None) -> float:
     ref = density.train_log_density_
     k = int(np.ceil(pct / 100.0 * len(ref)))
     return float(ref[k - 1]) if k >= 1 else -np.inf
-
-
-def _axis(lo: float, hi: float, n: int) -> np.ndarray:
-    return lo + (np.arange(n) + 0.5) / n * (hi - lo)
-
-
-def _clip(box, bounds):
-    return (max(box[0], bounds[0]), min(box[1], bounds[1]), max(box[2], bounds[2]), min(box[3], bounds[3]))
 
 
 def confidence_density_map(proba_fn: Callable[[np.ndarray], np.ndarray], density, centroid: np.ndarray,
@@ -97,25 +90,12 @@ def confidence_density_map(proba_fn: Callable[[np.ndarray], np.ndarray], density
         pairs in ``percentiles`` order, the percentile resolved to a number and segments
         of shape (n_segments, 2, 2) as :func:`fooling.regions.contour_segments`.
     """
-    n = int(resolution)
-    box = (centroid[0] - rho, centroid[0] + rho, centroid[1] - rho, centroid[1] + rho)
-    if bounds is None:
-        u = (np.arange(n) + 0.5) / n * 2.0 - 1.0  # as disc_grid: same floats, same order
-        xs, ys = centroid[0] + rho * u, centroid[1] + rho * u
-        gu, gv = np.meshgrid(u, u)
-        inside = gu**2 + gv**2 <= 1.0
-    else:
-        box = _clip(box, bounds)
-        xs, ys = _axis(box[0], box[1], n), _axis(box[2], box[3], n)
-        gu, gv = np.meshgrid(xs - centroid[0], ys - centroid[1])
-        inside = gu**2 + gv**2 <= rho**2
-    gx, gy = np.meshgrid(xs, ys)
-    pts = np.column_stack([gx[inside], gy[inside]])
+    cells = disc_cells(centroid, rho, resolution, bounds=bounds, fit_bounds=True)
+    xs, ys, inside, box = cells
+    pts = cells.points()
     t = top_proba(proba_fn, pts)
     confident = t >= threshold
-    out_flag = np.zeros(len(pts), dtype=bool)
-    if confident.any():
-        out_flag[confident] = ~np.asarray(density.in_distribution(pts[confident]), dtype=bool)
+    out_flag = density_flags(density, pts, confident)
     top = np.full(inside.shape, np.nan)
     top[inside] = t
     flagged = np.zeros(inside.shape, dtype=bool)
@@ -130,6 +110,6 @@ def confidence_density_map(proba_fn: Callable[[np.ndarray], np.ndarray], density
     n_conf = int(confident.sum())
     return {"xs": xs, "ys": ys, "top": top, "flagged": flagged, "box": box,
             "share": float(confident.mean()),
-            "flagged_share": float(out_flag[confident].mean()) if n_conf else None,
+            "flagged_share": flagged_share(out_flag, confident),
             "n_cells": int(len(pts)), "n_confident": n_conf, "max_confidence": float(t.max()),
             "contours": contours}

@@ -33,12 +33,8 @@ import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.neural_network import MLPClassifier
-from sklearn.svm import SVC
 
+from .classifiers import from_sklearn
 from .network import Network, forward
 
 __all__ = [
@@ -70,7 +66,11 @@ ESSAY = {
 
 
 def make_iris_model(name: str):
-    """An unfitted estimator for one of :data:`IRIS_MODELS`."""
+    """An unfitted scikit-learn estimator for one of :data:`IRIS_MODELS`."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import SVC
+
     if name == "logistic":
         return LogisticRegression(solver="lbfgs", max_iter=100)  # default penalty: L2
     if name in ("svm_linear", "svm_rbf"):
@@ -80,7 +80,7 @@ def make_iris_model(name: str):
 
 
 def fit_iris_models(X: np.ndarray, y: np.ndarray) -> dict:
-    """Fit every iris model on all rows.
+    """Fit every iris model on all rows (with scikit-learn) and keep it as arrays.
 
     Parameters
     ----------
@@ -89,9 +89,11 @@ def fit_iris_models(X: np.ndarray, y: np.ndarray) -> dict:
 
     Returns
     -------
-    dict mapping name to fitted estimator (each has ``predict_proba``)
+    dict mapping name to a fitted :class:`~fooling.classifiers.LinearSoftmax` or
+    :class:`~fooling.classifiers.PlattSVC` (``predict_proba``, ``predict``, ``score``;
+    the same probabilities as the scikit-learn estimator, scored with numpy)
     """
-    return {name: make_iris_model(name).fit(X, y) for name in IRIS_MODELS}
+    return {name: from_sklearn(make_iris_model(name).fit(X, y)) for name in IRIS_MODELS}
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,10 @@ class MLPSpec:
     max_iter: int = 200
     essay: dict = field(default_factory=dict, compare=False)
 
-    def make(self) -> MLPClassifier:
-        """The unfitted ``MLPClassifier``."""
+    def make(self):
+        """The unfitted ``sklearn.neural_network.MLPClassifier``."""
+        from sklearn.neural_network import MLPClassifier
+
         return MLPClassifier(
             hidden_layer_sizes=self.hidden_layer_sizes, activation=self.activation,
             solver=self.solver, learning_rate=self.learning_rate,
@@ -196,6 +200,8 @@ def train_mlp(spec: MLPSpec, X_train: np.ndarray, y_train: np.ndarray,
     X_test : ndarray of shape (n_test, 784)
     y_test : ndarray of shape (n_test,)
     """
+    from sklearn.exceptions import ConvergenceWarning
+
     model = spec.make()
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:

@@ -21,6 +21,7 @@ import numpy as np
 __all__ = [
     "ACTIVATIONS",
     "CODOMAINS",
+    "DERIVATIVES",
     "Layer",
     "Network",
     "forward",
@@ -61,6 +62,14 @@ ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "softmax": softmax,
 }
 """Activation functions by the names scikit-learn uses."""
+
+DERIVATIVES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "identity": lambda a: np.ones_like(a),
+    "tanh": lambda a: 1.0 - a**2,
+    "relu": lambda a: (a > 0).astype(float),
+    "logistic": lambda a: a * (1.0 - a),
+}
+"""Derivative of each hidden activation, written in terms of its *output* ``a``."""
 
 CODOMAINS: dict[str, tuple[float, float]] = {
     "identity": (-np.inf, np.inf),
@@ -144,11 +153,21 @@ class Network:
 
     @classmethod
     def from_mlp(cls, mlp) -> "Network":
-        """Copy the public ``coefs_``/``intercepts_`` of a fitted ``MLPClassifier``."""
+        """Copy the public ``coefs_``/``intercepts_`` of a fitted ``MLPClassifier``.
+
+        A two-class MLP ends in one logistic unit ``s = sigmoid(z)``; it becomes a
+        two-unit softmax over the logits ``(0, z)``, which gives exactly ``(1 - s, s)``.
+        """
         out = mlp.out_activation_
-        if out == "logistic" and len(mlp.classes_) == 2:
-            raise ValueError("binary MLPs (one logistic output) are not supported")
-        return cls.from_arrays(mlp.coefs_, mlp.intercepts_, mlp.activation, mlp.classes_, out)
+        coefs, intercepts = list(mlp.coefs_), list(mlp.intercepts_)
+        if out == "logistic":
+            if len(mlp.classes_) != 2 or coefs[-1].shape[1] != 1:
+                raise ValueError("only two-class MLPs end in a logistic unit")
+            W, b = coefs[-1], intercepts[-1]
+            coefs[-1] = np.hstack([np.zeros_like(W), W])
+            intercepts[-1] = np.concatenate([np.zeros_like(b), b])
+            out = "softmax"
+        return cls.from_arrays(coefs, intercepts, mlp.activation, mlp.classes_, out)
 
     @property
     def hidden_activation(self) -> str:

@@ -10,6 +10,8 @@ trained network:
   confidence tends to one along it.
 * :func:`most_confident_point` — for a bounded plane (tanh network): the grid point of
   a box where the class's probability is highest.
+* :func:`fooling_points` — one such point per class of a trained network, inverted
+  into an image, with how it is classified and how exactly it lands.
 """
 
 from __future__ import annotations
@@ -18,7 +20,17 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["data_radius", "far_direction", "far_point", "most_confident_point"]
+from .inversion import InversionError
+from .network import predict_proba_from
+
+__all__ = ["FAR_RATIO", "TANH_BOX", "data_radius", "far_direction", "far_point", "fooling_points",
+           "most_confident_point"]
+
+FAR_RATIO = 3.0
+"""Identity net: fooling points sit this many data radii from the encodings' centroid."""
+
+TANH_BOX = 0.95
+"""Tanh net: fooling points are the most confident grid points of [-0.95, 0.95]^2."""
 
 
 def data_radius(points: np.ndarray) -> tuple[np.ndarray, float]:
@@ -90,3 +102,46 @@ def most_confident_point(proba_fn: Callable[[np.ndarray], np.ndarray], k: int,
     p = np.asarray(proba_fn(pts))[:, k]
     i = int(np.argmax(p))
     return pts[i], float(p[i])
+
+
+def fooling_points(m) -> list[dict]:
+    """One fooling image per class: where it is, how it is classified, how exact.
+
+    Parameters
+    ----------
+    m : fooling.workspace.MnistModel
+        Supplies ``net``, ``hidden_layer``, ``train_hidden`` and ``inverter``.
+
+    Identity net: :func:`far_point` at :data:`FAR_RATIO` data radii.
+    Tanh net: the most confident grid point of ``[-TANH_BOX, TANH_BOX]^2``; each entry
+    also gives ``max_confidence``, the highest probability the class reaches anywhere
+    in the closed square ``[-1, 1]^2`` (tanh bounds the plane and so the logits).
+    """
+    net, layer = m.net, m.hidden_layer
+    centroid, radius = data_radius(m.train_hidden)
+    bounded = m.inverter.codomain[0] > -np.inf
+
+    def proba(H):
+        return predict_proba_from(net, H, layer)
+
+    out = []
+    for k, label in enumerate(net.classes):
+        entry = {"label": int(label)}
+        if bounded:
+            point, _ = most_confident_point(proba, k, (-TANH_BOX, TANH_BOX) * 2)
+            entry["max_confidence"] = most_confident_point(proba, k, (-1.0, 1.0) * 2)[1]
+        else:
+            point = far_point(net.layers[-1].W, k, centroid, radius, FAR_RATIO)
+        try:
+            r = m.inverter.invert(point)
+        except InversionError as exc:
+            entry.update(hidden=point.tolist(), error=str(exc))
+            out.append(entry)
+            continue
+        entry.update(
+            hidden=[float(v) for v in point], predicted=r.predicted,
+            probability=float(r.proba[k]), residual=r.residual,
+            pixel_min=r.pixel_min, pixel_max=r.pixel_max,
+            data_radius_ratio=float(np.linalg.norm(point - centroid) / radius))
+        out.append(entry)
+    return out

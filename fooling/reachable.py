@@ -25,7 +25,7 @@ import numpy as np
 from scipy.linalg import null_space
 from scipy.spatial import ConvexHull
 
-from .network import ACTIVATIONS, forward
+from .network import ACTIVATIONS, DERIVATIVES, forward
 
 __all__ = ["contains", "estimate_reachable", "move_in_null_space", "nearest_reachable",
            "null_direction", "null_space_basis", "reachable_polygon", "support_corner"]
@@ -181,10 +181,6 @@ def nearest_reachable(polygon: np.ndarray, points: np.ndarray, *, chunk: int = 1
     return out[0] if single else out
 
 
-_DERIVATIVES = {"identity": lambda a: np.ones_like(a), "tanh": lambda a: 1.0 - a**2,
-                "logistic": lambda a: a * (1.0 - a), "relu": lambda a: (a > 0).astype(float)}
-
-
 def estimate_reachable(inverter, n_directions: int = 256, n_iter: int = 30, *,
                        return_images: bool = False):
     """An **estimate** of the hidden points valid images reach, as a convex polygon.
@@ -228,7 +224,7 @@ def estimate_reachable(inverter, n_directions: int = 256, n_iter: int = 30, *,
             acts.append(ACTIVATIONS[lay.activation](acts[-1] @ lay.W + lay.b))
         G = U
         for lay, a in zip(reversed(layers), reversed(acts[1:])):
-            G = (G * _DERIVATIVES[lay.activation](a)) @ lay.W.T
+            G = (G * DERIVATIVES[lay.activation](a)) @ lay.W.T
         S = np.where(G > 0, hi, lo)
         seen_x += [X, S]
         seen_h += [acts[-1], forward(net, S, layer)]

@@ -4,23 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .analysis import WorkspaceAnalysis
 from .attacks import normalized_pattern, overlay_sweep
-from .inversion import InversionError
-from .metrics import workspace_fooling_rates
 from .models import ESSAY, IRIS_MODELS
-from .network import forward, predict_proba_from
+from .network import forward
 from .neurons import effective_weights
-from .probes import data_radius, far_point, most_confident_point
 from .workspace import MnistModel, Workspace
 
-__all__ = ["FAR_RATIO", "TANH_BOX", "fooling_points", "overlay_report", "reproduce", "format_table"]
-
-FAR_RATIO = 3.0
-"""Identity net: fooling points sit this many data radii from the encodings' centroid."""
-
-TANH_BOX = 0.95
-"""Tanh net: fooling points are the most confident grid points of [-0.95, 0.95]^2."""
-
+__all__ = ["overlay_report", "reproduce", "format_table"]
 
 def _iris_report(ws: Workspace) -> dict:
     out = {}
@@ -32,44 +23,6 @@ def _iris_report(ws: Workspace) -> dict:
             probes.append({"point": list(point), "label": ws.iris.names[int(np.argmax(p))],
                            "probability": float(p.max())})
         out[name] = {"accuracy": ws.iris.accuracy(name), "probes": probes}
-    return out
-
-
-def fooling_points(m: MnistModel) -> list[dict]:
-    """One fooling image per class: where it is, how it is classified, how exact.
-
-    Identity net: :func:`~fooling.probes.far_point` at :data:`FAR_RATIO` data radii.
-    Tanh net: the most confident grid point of ``[-TANH_BOX, TANH_BOX]^2``; each entry
-    also gives ``max_confidence``, the highest probability the class reaches anywhere
-    in the closed square ``[-1, 1]^2`` (tanh bounds the plane and so the logits).
-    """
-    net, layer = m.net, m.hidden_layer
-    centroid, radius = data_radius(m.train_hidden)
-    bounded = m.inverter.codomain[0] > -np.inf
-
-    def proba(H):
-        return predict_proba_from(net, H, layer)
-
-    out = []
-    for k, label in enumerate(net.classes):
-        entry = {"label": int(label)}
-        if bounded:
-            point, _ = most_confident_point(proba, k, (-TANH_BOX, TANH_BOX) * 2)
-            entry["max_confidence"] = most_confident_point(proba, k, (-1.0, 1.0) * 2)[1]
-        else:
-            point = far_point(net.layers[-1].W, k, centroid, radius, FAR_RATIO)
-        try:
-            r = m.inverter.invert(point)
-        except InversionError as exc:
-            entry.update(hidden=point.tolist(), error=str(exc))
-            out.append(entry)
-            continue
-        entry.update(
-            hidden=[float(v) for v in point], predicted=r.predicted,
-            probability=float(r.proba[k]), residual=r.residual,
-            pixel_min=r.pixel_min, pixel_max=r.pixel_max,
-            data_radius_ratio=float(np.linalg.norm(point - centroid) / radius))
-        out.append(entry)
     return out
 
 
@@ -96,8 +49,12 @@ def overlay_report(m: MnistModel, source: int = 7, target: int = 0, *,
             "first_flip_strength": sweep.first_flip_strength}
 
 
-def reproduce(ws: Workspace) -> dict:
-    """Every number of both essays, recomputed on ``ws`` (see the CLI's ``reproduce``)."""
+def reproduce(ws: Workspace, analysis: WorkspaceAnalysis | None = None) -> dict:
+    """Every number of both essays, recomputed on ``ws`` (see the CLI's ``reproduce``).
+
+    ``analysis`` supplies (and caches) the measurements; default one on ``ws``.
+    """
+    analysis = WorkspaceAnalysis(ws) if analysis is None else analysis
     report: dict = {"iris": _iris_report(ws), "mnist": {"source": ws.source}}
     mn = report["mnist"]
     for name in ("identity", "tanh"):
@@ -108,7 +65,7 @@ def reproduce(ws: Workspace) -> dict:
         mn["n_train"], mn["n_test"] = len(m.split.y_train), len(m.split.y_test)
         mn[name] = {"train_accuracy": t.train_accuracy, "test_accuracy": t.test_accuracy,
                     "epochs": len(t.loss_curve), "converged": t.converged,
-                    "fooling": fooling_points(m)}
+                    "fooling": analysis.plane(name).far_points}
     if "neurons" in ws.mnist:
         m = ws.mnist["neurons"]
         mn["neurons"] = {"train_accuracy": m.trained.train_accuracy,
@@ -117,7 +74,7 @@ def reproduce(ws: Workspace) -> dict:
                          "overlay": overlay_report(m),
                          "overlay_clipped": overlay_report(m, clip=(0.0, 1.0))}
     if "identity" in ws.mnist and "tanh" in ws.mnist:
-        fr = workspace_fooling_rates(ws)
+        fr = analysis.fooling_rates()
         report["fooling_rate"] = {
             name: {k: v[k] for k in ("R1", "R2", "R5", "R10", "flagged_by_density")}
             for name, v in fr["models"].items()}
@@ -136,8 +93,9 @@ def format_table(report: dict) -> str:
     for name, r in report["iris"].items():
         rows.append((f"iris {name}: accuracy", _fmt(ESSAY[name]["accuracy"]), _fmt(r["accuracy"])))
         for (pt, label, p), probe in zip(ESSAY["iris_probes"], r["probes"]):
-            rows.append((f"  probe {tuple(pt)}", f"{label} {p:.3f}",
-                         f"{probe['label']} {probe['probability']:.3f}"))
+            # the essay probed logistic regression only; its SVM section reports accuracies
+            essay = f"{label} {p:.3f}" if name == "logistic" else "-"
+            rows.append((f"  probe {tuple(pt)}", essay, f"{probe['label']} {probe['probability']:.3f}"))
     mn = report["mnist"]
     rows.append(("MNIST source", "full MNIST (28,911 rows of 0-3)",
                  f"{mn['source']}; 0-3 split {mn.get('n_train')}/{mn.get('n_test')}"))

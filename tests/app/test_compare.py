@@ -23,7 +23,9 @@ from app import ids
 from app.figures_compare import (DENSITY_COLORS, MODEL_COLORS, density_map_z, make_confidence_curves_figure,
                                  make_density_map_figure)
 from app.pages import compare
-from fooling.metrics import confidence_vs_distance, disc_grid, workspace_fooling_rates
+from fooling.analysis import workspace_fooling_rates
+from fooling.grids import disc_grid
+from fooling.metrics import confidence_vs_distance
 from fooling.probes import data_radius
 from fooling.regions import contour_segments
 from tests.app.test_iris import is_message, operations, post, text

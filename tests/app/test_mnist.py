@@ -23,7 +23,7 @@ from fooling.network import forward
 from fooling.reachable import (contains, estimate_reachable, nearest_reachable, null_space_basis,
                                reachable_polygon, support_corner)
 from fooling.regions import RegionGrid
-from fooling.report import fooling_points
+from fooling.probes import fooling_points
 
 # ---- helpers ----------------------------------------------------------------------------
 
@@ -436,7 +436,7 @@ def test_rbf_map_is_the_rbf_heads_regions_on_the_same_plane(resources, name):
     assert "RBF head" in rbf.layout.title.text and "linear head" in lin.layout.title.text
     assert rbf.layout.uirevision == f"mnist-rbf-{name}"
     m = resources.hidden_plane(name).model
-    head = m.rbf_head
+    head = view.remedies(resources, name).head
     heat = rbf.data[0]
     xs, ys, z = np.asarray(heat.x, float), np.asarray(heat.y, float), np.asarray(heat.z, float)
     rng = np.random.default_rng(1)
@@ -466,7 +466,7 @@ def test_reachable_outline_is_the_exact_polygon_and_tanh_is_labelled_an_estimate
     assert "estimate" in text and f"{len(polygon):,} corners" in text
     hp = resources.hidden_plane("identity")
     far_point = hp.centroid + np.array([view.FAR_RADII * hp.radius, 0.0])
-    p = hp.model.rbf_head.predict_proba(far_point[None, :])[0]
+    p = view.remedies(resources, "identity").head.predict_proba(far_point[None, :])[0]
     assert p.max() < 0.95 and f"a {view.NAMES[int(np.argmax(p))]} at {100 * p.max():.1f}%" in text
     inside = [bool(contains(polygon, np.array(f["hidden"]))) for f in view.far_points(resources, "identity")]
     assert ("none of the four far presets" in text) == (not any(inside))
@@ -493,7 +493,7 @@ def test_click_shows_both_heads_predictions(resources, far, name):
     for x, y in points:
         _, _, children, _ = mnist.update_inversion(resources, name, "click", click_data=click(x, y))
         ref = m.inverter.invert(np.array([x, y]))
-        p = m.rbf_head.predict_proba(ref.hidden[None, :])[0]
+        p = view.remedies(resources, name).head.predict_proba(ref.hidden[None, :])[0]
         k = int(np.argmax(p))
         assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
         label, pct = rbf_prediction(children)
@@ -511,7 +511,7 @@ def test_rbf_accuracy_is_stated_beside_the_linear_one(resources):
             for c in ("accuracy-linear", "accuracy-rbf")}
     for n in mnist.NETWORKS:
         m = resources.hidden_plane(n).model
-        rbf = m.rbf_head.score_images(m.split.X_test, m.split.y_test)
+        rbf = view.remedies(resources, n).head.score_images(m.split.X_test, m.split.y_test)
         assert f"{n} net {100 * rbf:.1f}%" in caps["accuracy-rbf"]
         assert f"{n} net {100 * m.trained.test_accuracy:.1f}%" in caps["accuracy-linear"]
     found = {c.id for c in page._traverse() if isinstance(getattr(c, "id", None), str)}

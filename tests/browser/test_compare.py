@@ -10,7 +10,7 @@ from selenium.webdriver.common.by import By
 
 from app import ids
 from app.pages import compare
-from fooling.metrics import workspace_fooling_rates
+from fooling.analysis import workspace_fooling_rates
 from tests.app.test_compare import SMALL
 from tests.browser.conftest import console_errors
 

@@ -16,7 +16,7 @@ from app import mnist_view as view
 from app.pages import mnist
 from fooling.network import forward
 from fooling.reachable import nearest_reachable, reachable_polygon, support_corner
-from fooling.report import fooling_points
+from fooling.probes import fooling_points
 from tests.browser.conftest import console_errors, emit_click
 
 PRED = re.compile(r"Prediction:\s*(\S+)\s*\((\d+\.\d+)%\)")
@@ -203,7 +203,8 @@ def test_rbf_map_and_reachable_outline_and_both_heads(dash_duo, dash_app, resour
         assert names[-2:] == [NEAREST, "clicked"]
     assert "RBF head" in dash_duo.find_element(f"#{ids.MNIST_RBF_MAP} .gtitle").text
     m = resources.hidden_plane("identity").model
-    rbf_acc = m.rbf_head.score_images(m.split.X_test, m.split.y_test)
+    head = view.remedies(resources, "identity").head
+    rbf_acc = head.score_images(m.split.X_test, m.split.y_test)
     assert f"identity net {100 * rbf_acc:.1f}%" in dash_duo.find_element(".accuracy-rbf").text
     assert f"identity net {100 * m.trained.test_accuracy:.1f}%" in dash_duo.find_element(".accuracy-linear").text
     # a click on the RBF map inverts the point, and both maps mark it
@@ -216,7 +217,7 @@ def test_rbf_map_and_reachable_outline_and_both_heads(dash_duo, dash_app, resour
         while time.time() < end and trace(dash_duo, ids.MNIST_MAP, "clicked")[1] != x:
             time.sleep(0.1)
         assert abs(pct - 100 * ref.confidence) < 0.006
-        p = m.rbf_head.predict_proba(ref.hidden[None, :])[0]
+        p = head.predict_proba(ref.hidden[None, :])[0]
         rbf = RBF.search(dash_duo.find_element(RESULT).text)
         assert rbf and rbf.group(1) == str(int(np.argmax(p))) and abs(float(rbf.group(2)) - 100 * p.max()) < 0.006
         for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):

@@ -241,7 +241,7 @@ def test_openml_failure_is_data_error(monkeypatch, exc):
     def fail(*args, **kwargs):
         raise exc
 
-    monkeypatch.setattr(ds, "fetch_openml", fail)
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", fail)
     with pytest.raises(DataError, match=r"mnist_784.*bundled"):
         ds.fetch_mnist_openml()
     with pytest.raises(DataError, match="OpenML"):
@@ -252,7 +252,7 @@ def test_openml_converts_string_labels(monkeypatch):
     from sklearn.utils import Bunch
 
     data = np.arange(2 * 784, dtype=np.float64).reshape(2, 784) % 256
-    monkeypatch.setattr(ds, "fetch_openml", lambda *a, **k: Bunch(data=data, target=np.array(["5", "0"], dtype=object)))
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", lambda *a, **k: Bunch(data=data, target=np.array(["5", "0"], dtype=object)))
     d = ds.fetch_mnist_openml()
     assert d.labels.tolist() == [5, 0] and d.labels.dtype == np.int64 and d.source == "openml:mnist_784"
 

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from fooling.density import DensityCheck, ImageDensityCheck, flagged_share
+from fooling.density import DensityCheck, ImageDensityCheck, gaussian_mixture_log_density
+from fooling.grids import disc_grid, top_proba
+from fooling.metrics import density_flags, flagged_share
 from fooling.network import predict_proba_from
 from fooling.probes import data_radius, far_point
 
@@ -64,17 +66,68 @@ def linear_model(W, b):
     return proba
 
 
+def _flagged(d, f, c, r, R, resolution):
+    pts = disc_grid(c, R * r, resolution)
+    confident = top_proba(f, pts) >= 0.99
+    return flagged_share(density_flags(d, pts, confident), confident)
+
+
 def test_flagged_share_of_a_linear_models_confident_area():
     X = blobs()
     d = DensityCheck(n_components=3).fit(X)
     c, r = data_radius(X)
     f = linear_model(np.array([[-3.0, 3.0, 0.0], [-1.0, -1.0, 3.0]]), np.zeros(3))
-    far = flagged_share(d, f, c, r, 10, resolution=151)
-    near = flagged_share(d, f, c, r, 1, resolution=151)
+    far = _flagged(d, f, c, r, 10, resolution=151)
+    near = _flagged(d, f, c, r, 1, resolution=151)
     assert far > 0.98  # the linear model's confidence reaches far past the data
     assert near < far
     # a model that is never confident has no confident area to flag
-    assert np.isnan(flagged_share(d, lambda P: np.full((len(P), 2), 0.5), c, r, 5, resolution=51))
+    assert _flagged(d, lambda P: np.full((len(P), 2), 0.5), c, r, 5, resolution=51) is None
+
+
+def test_flags_judge_only_the_confident_points():
+    X = blobs()
+    d = DensityCheck(n_components=3).fit(X)
+    far = np.array([[100.0, 100.0], [200.0, -50.0]])
+    P = np.vstack([X[:3], far])
+    confident = np.array([True, False, True, True, False])
+    flags = density_flags(d, P, confident)
+    np.testing.assert_array_equal(flags, [False, False, False, True, False])
+    assert flagged_share(flags, confident) == 1 / 3
+    assert flagged_share(flags, np.zeros(5, bool)) is None
+
+
+@pytest.mark.parametrize("covariance_type", ["full", "tied", "diag", "spherical"])
+def test_numpy_log_density_equals_scikit_learn(covariance_type):
+    from sklearn.mixture import GaussianMixture
+
+    X = blobs()
+    d = DensityCheck(n_components=3, covariance_type=covariance_type).fit(X)
+    g = GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+    P = np.vstack([X, np.random.default_rng(1).normal(scale=30, size=(200, 2))])
+    np.testing.assert_allclose(d.log_density(P), g.score_samples(P), rtol=1e-12, atol=1e-9)
+    m = d.mixture_
+    np.testing.assert_allclose(gaussian_mixture_log_density(P, m.weights, m.means, m.prec_chol),
+                               g.score_samples(P), rtol=1e-12, atol=1e-9)
+
+
+def test_density_checks_round_trip_through_plain_arrays(tmp_path):
+    from fooling import store
+
+    X = blobs()
+    d = DensityCheck(n_components=3, threshold_percentile=2.5).fit(X)
+    path = store.save(tmp_path / "d.npz", d.to_arrays())
+    back = DensityCheck.from_arrays(store.load(path)[0])
+    assert back.get_params() == d.get_params()
+    P = np.random.default_rng(2).normal(scale=5, size=(100, 2))
+    np.testing.assert_array_equal(back.log_density(P), d.log_density(P))
+    np.testing.assert_array_equal(back.in_distribution(P), d.in_distribution(P))
+    images = np.random.default_rng(3).random((120, 40))
+    c = ImageDensityCheck(n_pca=5, n_components=2).fit(images)
+    again = ImageDensityCheck.from_arrays(store.load(store.save(tmp_path / "i.npz", c.to_arrays()))[0])
+    np.testing.assert_array_equal(again.log_density(images), c.log_density(images))
+    with pytest.raises(ValueError, match="parameters"):
+        ImageDensityCheck.from_arrays(d.to_arrays())
 
 
 def test_iris_petals_density(workspace):

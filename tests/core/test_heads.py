@@ -78,3 +78,27 @@ def test_far_away_the_head_falls_back_to_one_unconfident_vector(identity, head):
     # the linear head, by contrast, is certain out there
     lin = predict_proba_from(identity.net, c + 100 * r * U, identity.hidden_layer)
     assert lin.max(1).min() > 0.99
+
+
+def test_numpy_head_equals_the_scikit_learn_pipeline_it_was_fitted_as(identity, head, tmp_path):
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from fooling import store
+
+    folds = StratifiedKFold(5, shuffle=True, random_state=0)
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("svm", CalibratedClassifierCV(SVC(kernel="rbf"), method="sigmoid", ensemble=False,
+                                                    cv=folds))]).fit(identity.train_hidden, identity.split.y_train)
+    rng = np.random.default_rng(0)
+    H = np.vstack([identity.test_hidden, rng.normal(scale=50, size=(300, 2))])
+    np.testing.assert_allclose(head.predict_proba(H), pipe.predict_proba(H), rtol=0, atol=1e-12)
+    back = RBFHead.from_arrays(store.load(store.save(tmp_path / "h.npz", head.to_arrays()))[0],
+                               encoder=identity.net)
+    assert back.get_params()["layer"] == head.layer and back.gamma == "scale"
+    np.testing.assert_array_equal(back.predict_proba(H), head.predict_proba(H))
+    assert back.score_images(identity.split.X_test, identity.split.y_test) == \
+        head.score_images(identity.split.X_test, identity.split.y_test)

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
-from fooling.metrics import (confidence_vs_distance, disc_grid, fooling_rate, fooling_rates,
-                             fooling_summary, top_proba, workspace_fooling_rates)
+from fooling.analysis import workspace_fooling_rates
+from fooling.grids import disc_grid, top_proba
+from fooling.metrics import confidence_vs_distance, fooling_rate, fooling_rates, fooling_summary
 
 T99 = np.log(99.0)  # sigmoid(z) >= 0.99  <=>  z >= ln 99
 

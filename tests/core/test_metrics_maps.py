@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from fooling.density import DensityCheck, flagged_share
-from fooling.metrics import disc_grid, fooling_rate, top_proba
+from fooling.density import DensityCheck
+from fooling.grids import disc_grid, top_proba
+from fooling.metrics import fooling_rate, fooling_summary
 from fooling.metrics_maps import confidence_density_map, log_density_level
 from fooling.probes import data_radius
 from fooling.regions import contour_segments
@@ -47,8 +48,8 @@ def test_unbounded_map_matches_disc_grid_and_the_core_shares():
     np.testing.assert_array_equal(m["top"][inside], top_proba(linear_proba, pts))
     assert m["n_cells"] == len(pts) and m["n_confident"] == int((m["top"][inside] >= 0.99).sum())
     assert np.isclose(m["share"], fooling_rate(linear_proba, centroid, radius, 5, threshold=0.99, resolution=n))
-    assert np.isclose(m["flagged_share"], flagged_share(d, linear_proba, centroid, radius, 5, threshold=0.99,
-                                                        resolution=n))
+    summary = fooling_summary(linear_proba, X, d, Rs=(5,), threshold=0.99, resolution=n, flag_R=5)
+    assert np.isclose(m["flagged_share"], summary["flagged_by_density"])
     assert not m["flagged"][~inside].any()
     assert not m["flagged"][inside & (np.nan_to_num(m["top"]) < 0.99)].any()
     assert m["max_confidence"] == np.nanmax(m["top"])

@@ -97,14 +97,16 @@ def test_from_mlp_matches_predict_proba(activation):
     np.testing.assert_array_equal(net.classes[proba.argmax(1)], mlp.predict(Xq))
 
 
-def test_from_mlp_refuses_binary():
+def test_from_mlp_turns_a_binary_logistic_unit_into_a_two_class_softmax():
     X = np.random.default_rng(0).normal(size=(40, 3))
     mlp = MLPClassifier(hidden_layer_sizes=(3,), max_iter=5, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        mlp.fit(X, (X[:, 0] > 0).astype(int))
-    with pytest.raises(ValueError, match="binary"):
-        Network.from_mlp(mlp)
+        mlp.fit(X, np.where(X[:, 0] > 0, 7, 4))
+    net = Network.from_mlp(mlp)
+    assert net.sizes == (3, 3, 2) and net.layers[-1].activation == "softmax"
+    np.testing.assert_allclose(forward(net, X), mlp.predict_proba(X), rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(net.classes, [4, 7])
 
 
 def test_to_arrays_from_saved_round_trip(random_net, tmp_path):

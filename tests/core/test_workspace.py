@@ -18,7 +18,8 @@ from fooling.models import MLP_SPECS
 from fooling.network import forward, predict_proba_from
 from fooling.neurons import effective_weights
 from fooling.probes import data_radius
-from fooling.report import format_table, fooling_points, overlay_report
+from fooling.probes import fooling_points
+from fooling.report import format_table, overlay_report
 
 
 # ---------------------------------------------------------------- iris
@@ -134,7 +135,7 @@ def test_overlay_report_rejects_missing_source(workspace):
 
 def test_fooling_points_reports_inversion_errors(workspace, monkeypatch):
     m = workspace.mnist["tanh"]
-    monkeypatch.setattr("fooling.report.TANH_BOX", 1.0)  # corners of the closed square: unreachable
+    monkeypatch.setattr("fooling.probes.TANH_BOX", 1.0)  # corners of the closed square: unreachable
     entries = fooling_points(m)
     assert all("error" in e and "codomain" in e["error"] for e in entries)
 

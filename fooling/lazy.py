@@ -1,0 +1,44 @@
+"""Computed-once attributes that are safe to share between threads.
+
+:class:`cached` works like :func:`functools.cached_property` (the value is stored in
+the instance's ``__dict__`` and later reads never call the function again), with one
+lock per instance around the first computation, so that two threads of a gthread
+worker asking at once compute it once. ``functools.cached_property`` lost its lock
+in Python 3.12.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Generic, TypeVar
+
+__all__ = ["cached"]
+
+T = TypeVar("T")
+_LOCK = "_cached_lock_"
+
+
+class cached(Generic[T]):
+    """Decorator: a read-only attribute computed on first access, once per instance."""
+
+    def __init__(self, func: Callable[[Any], T]):
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj, owner=None) -> T:
+        if obj is None:
+            return self  # type: ignore[return-value]
+        d = obj.__dict__
+        if self.name in d:
+            return d[self.name]
+        lock = d.get(_LOCK)
+        if lock is None:
+            lock = d.setdefault(_LOCK, threading.RLock())  # setdefault is atomic
+        with lock:
+            if self.name not in d:
+                d[self.name] = self.func(obj)
+        return d[self.name]
