@@ -4,6 +4,10 @@
 from the environment's settings on first access) is what ``gunicorn app:server``
 serves. Importing this package trains and loads nothing: the work happens on first
 access to ``server`` or in ``create_app``.
+
+Each page is a package under :mod:`app.pages`; the factory builds every page's state
+once (``State(resources).warm()``), registers its callbacks, and routes the URL's path
+to its layout.
 """
 
 from __future__ import annotations
@@ -15,33 +19,32 @@ from pathlib import Path
 
 import dash
 import dash_bootstrap_components as dbc
+import flask
 from dash import Input, Output, dcc, html, set_props
 
-from . import ids, security
-from .components import PAGES, message, navbar
+from . import ids, security, serving
+from .components import message, navbar, not_found
+from .pages import load_pages
 from .resources import Resources
 from .settings import Settings
 
-__all__ = ["create_app", "load_resources", "server"]
+__all__ = ["ERROR_ID", "create_app", "load_resources", "server"]
 
 log = logging.getLogger(__name__)
 
 BOOTSTRAP_ROUTE = "/_fooling/bootstrap.min.css"
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
-ERROR_ID = "app-error"
+ERROR_ID = ids.ERROR
+ERROR_TEXT = "Something went wrong computing that. Nothing was lost: try another point."
 
 
 def load_resources(settings: Settings | None = None, *, progress: bool = True) -> Resources:
-    """Load (or train once and cache) every model and precompute every grid."""
+    """Load (or train once and cache) every model and the analyses every page reads."""
     from fooling.workspace import load_workspace
 
     settings = settings or Settings.from_env()
-    from .pages import compare
-
     ws = load_workspace(settings.mnist, progress=progress)
-    res = Resources(ws, grid=settings.grid).warm()
-    compare.warm(res)  # fooling rates and curves: seconds, so once before serving
-    return res
+    return Resources(ws, grid=settings.grid).warm()
 
 
 def _bootstrap_css() -> bytes:
@@ -52,20 +55,13 @@ def _bootstrap_css() -> bytes:
     return text[:cut] if cut > 0 else text
 
 
-def _pages():
-    from .pages import compare, iris, mnist, neurons, overview, svm
-
-    return {"/": overview, "/iris": iris, "/svm": svm, "/mnist": mnist, "/neurons": neurons,
-            "/compare": compare}
-
-
 def create_app(resources: Resources | None = None, settings: Settings | None = None) -> dash.Dash:
     """Build the Dash app.
 
     Parameters
     ----------
     resources : Resources, optional
-        Loaded models and grids; default :func:`load_resources` from ``settings``.
+        Loaded models and analyses; default :func:`load_resources` from ``settings``.
     settings : Settings, optional
         Default :meth:`Settings.from_env`.
     """
@@ -75,13 +71,13 @@ def create_app(resources: Resources | None = None, settings: Settings | None = N
 
     def on_error(err: Exception):
         log.exception("callback failed", exc_info=err)
-        set_props(ERROR_ID, {"children": message(
-            "Something went wrong computing that. Nothing was lost: try another point.",
-            "danger"), "is_open": True})
+        set_props(ERROR_ID, {"children": message(ERROR_TEXT, "danger"), "is_open": True})
 
+    server = flask.Flask(__name__)
+    server.config.update(serving.COMPRESS_CONFIG)  # before flask-compress reads it
     app = dash.Dash(
-        __name__, title="fooling: why discriminative models are easily fooled",
-        external_stylesheets=[BOOTSTRAP_ROUTE], serve_locally=True, compress=False,
+        __name__, server=server, title="fooling: why discriminative models are easily fooled",
+        external_stylesheets=[BOOTSTRAP_ROUTE], serve_locally=True, compress=True,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
                    {"name": "description", "content":
                     "Interactive, reproducible examples of why discriminative models are easily fooled."}],
@@ -91,11 +87,10 @@ def create_app(resources: Resources | None = None, settings: Settings | None = N
 
     @app.server.route(BOOTSTRAP_ROUTE)
     def bootstrap_css():
-        from flask import Response
+        return flask.Response(css, mimetype="text/css")
 
-        return Response(css, mimetype="text/css", headers={"Cache-Control": "public, max-age=86400"})
-
-    pages = _pages()
+    pages = load_pages()
+    states = {path: page.State(res).warm() for path, page in pages.items()}
     shell = html.Div([
         dcc.Location(id=ids.URL, refresh="callback-nav"),
         navbar(),
@@ -111,22 +106,22 @@ def create_app(resources: Resources | None = None, settings: Settings | None = N
 
     @app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"))
     def update_page(pathname):
-        page = pages.get(pathname if isinstance(pathname, str) else "/")
-        if page is None:
-            return html.Div([html.H1("Page not found", className="h4"),
-                             html.P(["Try one of: "] + [dcc.Link(title, href=path, className="me-3")
-                                                        for path, title, _ in PAGES])])
-        return page.layout(res)
+        path = pathname if isinstance(pathname, str) else "/"
+        if path not in pages:
+            return not_found(pathname)
+        return pages[path].layout(states[path])
 
     app.clientside_callback(
         "function(n, open) { return n ? !open : open; }",
-        Output("navbar-collapse", "is_open"), Input("navbar-toggler", "n_clicks"),
-        dash.State("navbar-collapse", "is_open"), prevent_initial_call=True)
+        Output(ids.NAVBAR_COLLAPSE, "is_open"), Input(ids.NAVBAR_TOGGLER, "n_clicks"),
+        dash.State(ids.NAVBAR_COLLAPSE, "is_open"), prevent_initial_call=True)
 
-    for page in pages.values():
-        page.register(app, res)
+    for path, page in pages.items():
+        page.register(app, states[path])
     security.install(app, settings)
+    serving.install(app, serving.StaticCompressor(res.analysis.cache_dir))
     app.resources_ = res
+    app.states_ = states
     return app
 
 

@@ -1,4 +1,5 @@
-"""Reusable pieces of layout: navbar, cards, result blocks, click parsing."""
+"""Reusable pieces of layout and input checks shared by the pages: navbar, sections,
+graphs, messages, result blocks, click parsing, validation of choices."""
 
 from __future__ import annotations
 
@@ -6,25 +7,14 @@ import math
 from typing import Any, Sequence
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import ctx, dcc, html
 
 from . import ids
+from .pages import PAGES
 
-__all__ = ["PAGES", "BadInput", "graph", "link_zoom", "link_zoom_js", "message", "navbar", "parse_click", "probability_table",
-           "result_block", "section"]
-
-PAGES = (
-    ("/", "Overview", "What this demonstrates and every model's score."),
-    ("/iris", "Iris: logistic regression", "Regions without end: click far from the flowers."),
-    ("/svm", "Iris: linear vs RBF SVM", "A kernel that keeps confidence near the data."),
-    ("/mnist", "MNIST hidden space", "Click anywhere: the network inverts it into an image."),
-    ("/neurons", "Neurons and the overlay attack", "What neurons look for; a 7 read as a 0."),
-    ("/compare", "Measuring the fooling", "How far confidence reaches, for every model, and two remedies."),
-)
-"""(path, title, one-line description) of every page, in navbar order."""
-
-NAV_LABELS = {"/": "Overview", "/iris": "Iris", "/svm": "SVMs", "/mnist": "MNIST", "/neurons": "Neurons", "/compare": "Compare"}
-"""Short navbar label of every page."""
+__all__ = ["BadInput", "check_bool", "check_choice", "graph", "link_zoom", "link_zoom_js", "message",
+           "navbar", "not_found", "parse_click", "probability_table", "result_block", "section",
+           "short_repr", "triggered_id", "triggered_props"]
 
 CLICK_LIMIT = 1e7
 """Largest absolute coordinate a click may carry (larger is not a click, it is a crafted request)."""
@@ -36,16 +26,24 @@ class BadInput(ValueError):
 
 def navbar() -> dbc.Navbar:
     """The top navigation bar (collapses to a menu on phones)."""
-    links = [dbc.NavItem(dbc.NavLink(NAV_LABELS.get(path, title), href=path, active="exact"))
-             for path, title, _ in PAGES]
+    links = [dbc.NavItem(dbc.NavLink(p.label, href=p.path, active="exact")) for p in PAGES]
     return dbc.Navbar(
         dbc.Container([
             dbc.NavbarBrand("fooling", href="/", className="fw-bold"),
-            dbc.NavbarToggler(id="navbar-toggler"),
-            dbc.Collapse(dbc.Nav(links, navbar=True, className="ms-auto"), id="navbar-collapse",
+            dbc.NavbarToggler(id=ids.NAVBAR_TOGGLER),
+            dbc.Collapse(dbc.Nav(links, navbar=True, className="ms-auto"), id=ids.NAVBAR_COLLAPSE,
                          navbar=True),
         ], fluid=True),
         id=ids.NAVBAR, color="dark", dark=True, className="mb-3")
+
+
+def not_found(path: object) -> html.Div:
+    """The page shown for a path no page serves (the server answers it with status 404)."""
+    shown = short_repr(path) if not isinstance(path, str) else (path if len(path) < 60 else path[:57] + "...")
+    return html.Div([html.H1("Page not found", className="h4"),
+                     html.P(f"Nothing lives at {shown}. Try one of:"),
+                     html.Ul([html.Li(dcc.Link(p.title, href=p.path)) for p in PAGES])],
+                    className="not-found")
 
 
 def section(title: str, *children: Any, lead: str | None = None) -> html.Div:
@@ -85,6 +83,45 @@ def result_block(prediction: str, confidence: float, *extra: Any) -> list:
     return [html.Div([html.Span("Prediction: "), html.Strong(prediction),
                       html.Span(f" ({100 * confidence:.2f}%)", className="confidence")],
                      className="prediction fs-5"), *extra]
+
+
+def short_repr(value: Any, limit: int = 40) -> str:
+    """``repr(value)``, cut to ``limit`` characters (for messages about bad input)."""
+    r = repr(value)
+    return r if len(r) < limit else r[:limit - 3] + "..."
+
+
+def check_choice(value: Any, options, what: str) -> str:
+    """``value`` if it is one of the string ``options``, else :class:`BadInput` saying what is allowed."""
+    if not isinstance(value, str) or value not in options:
+        allowed = ", ".join(str(o) for o in options)
+        raise BadInput(f"Unknown {what} {short_repr(value)}: choose one of {allowed}.")
+    return value
+
+
+def check_bool(value: Any, what: str) -> bool:
+    """A switch or checkbox value: True or False (None counts as off)."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise BadInput(f"'{what}' must be on or off.")
+    return value
+
+
+def triggered_id() -> Any:
+    """``ctx.triggered_id``, or None when a crafted request makes it unreadable."""
+    try:
+        return ctx.triggered_id
+    except (ValueError, TypeError, AttributeError, KeyError):
+        return None
+
+
+def triggered_props() -> set[str]:
+    """``ctx.triggered_prop_ids`` as a set of ``"id.prop"`` strings (empty when unreadable)."""
+    try:
+        return set(ctx.triggered_prop_ids)
+    except (ValueError, TypeError, AttributeError, KeyError):
+        return set()
 
 
 def parse_click(click_data: Any, limit: float = CLICK_LIMIT) -> tuple[float, float]:

@@ -1,9 +1,20 @@
-"""Element ids: a public contract for tests and embedding pages. Defined once, here."""
+"""Element ids: a public contract for tests and embedding pages. Every id is defined here, once.
+
+Ids are kebab-case ``<page or thing>-<purpose>``; repeated widgets use dict ids whose
+``type`` is defined here (``{"type": IRIS_PROBE, "index": i}``).
+"""
 
 # layout
 URL = "url"
 PAGE = "page-content"
 NAVBAR = "navbar"
+NAVBAR_TOGGLER = "navbar-toggler"
+NAVBAR_COLLAPSE = "navbar-collapse"
+ERROR = "app-error"
+"""The error banner a callback that raised shows (never expected: callbacks validate their input)."""
+
+# / overview
+OVERVIEW_TABLE = "overview-table"
 
 # /iris
 IRIS_MAP = "iris-map"
@@ -11,6 +22,7 @@ IRIS_RESULT = "iris-result"
 IRIS_OVERLAYS = "iris-overlays"
 IRIS_VIEW = "iris-view"
 IRIS_PROBE = "iris-probe"  # dict id {"type": IRIS_PROBE, "index": i}, one button per probe
+IRIS_ACCURACY = "iris-accuracy"
 
 # /svm
 SVM_LINEAR_MAP = "svm-linear-map"
@@ -20,18 +32,27 @@ SVM_RESULT = "svm-result"
 # /mnist
 MNIST_NETWORK = "mnist-network"
 MNIST_MAP = "mnist-map"
+MNIST_RBF_MAP = "mnist-rbf-map"
 MNIST_IMAGE = "mnist-image"
 MNIST_RESULT = "mnist-result"
 MNIST_VALID = "mnist-valid"
 MNIST_LOSS = "mnist-loss"
 MNIST_SAMPLES = "mnist-samples"
+MNIST_HEAD = "mnist-head"
+MNIST_NULL = "mnist-null"
+MNIST_NULL_RESULT = "mnist-null-result"
+MNIST_DENSITY = "mnist-density"
+MNIST_PRESET = "mnist-preset"  # dict id {"type": MNIST_PRESET, "index": k}: the far point of class k
+MNIST_POINT = "mnist-point"  # dcc.Store: {"network": name, "point": [x, y]} of the pinned point
 
 # /neurons
 NEURONS_LAYER = "neurons-layer"
 NEURONS_UNIT = "neurons-unit"
 NEURONS_EFFECTIVE = "neurons-effective"
 NEURONS_AVERAGE = "neurons-average"
+NEURONS_NOTE = "neurons-note"
 NEURONS_SPARSITY = "neurons-sparsity"
+NEURONS_SPARSITY_NOTE = "neurons-sparsity-note"
 ATTACK_SOURCE = "attack-source"
 ATTACK_TARGET = "attack-target"
 ATTACK_STRENGTH = "attack-strength"
@@ -40,17 +61,14 @@ ATTACK_IMAGE = "attack-image"
 ATTACK_CURVE = "attack-curve"
 ATTACK_RESULT = "attack-result"
 
-# / overview
-OVERVIEW_TABLE = "overview-table"
-
 # /compare
 COMPARE_TABLE = "compare-table"
+COMPARE_TABLE_BOX = "compare-table-box"
+COMPARE_TEXT = "compare-text"
 COMPARE_CURVES = "compare-curves"
+COMPARE_CURVES_NOTE = "compare-curves-note"
 COMPARE_DENSITY = "compare-density"
+COMPARE_DENSITY_NOTE = "compare-density-note"
 COMPARE_MODEL = "compare-model"
-
-# /mnist, remedies
-MNIST_HEAD = "mnist-head"
-MNIST_RBF_MAP = "mnist-rbf-map"
-MNIST_NULL = "mnist-null"
-MNIST_DENSITY = "mnist-density"
+COMPARE_VIEW = "compare-view"
+COMPARE_LOAD = "compare-load"

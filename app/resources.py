@@ -1,23 +1,25 @@
-"""What the pages read: the workspace plus grids computed once per process.
+"""What every page reads: the workspace, its analyses, and the iris grids two pages share.
 
-Nothing here changes after construction except lazily filled caches
-(``functools.cached_property``), so forked gunicorn workers share it read-only.
+A :class:`Resources` is built once per process (before gunicorn forks its workers) and
+only read afterwards: every computed attribute is a :class:`fooling.lazy.cached` (one
+computation, thread-safe), and everything that costs more than a few milliseconds comes
+from the artifact cache (:class:`fooling.analysis.WorkspaceAnalysis`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
+from typing import Callable
 
 import numpy as np
 
+from fooling import store
+from fooling.analysis import PlaneAnalysis, WorkspaceAnalysis
+from fooling.lazy import cached
 from fooling.models import ESSAY, IRIS_MODELS
-from fooling.network import predict_proba_from
-from fooling.probes import data_radius
-from fooling.regions import RegionGrid, evaluate_grid
-from fooling.workspace import MnistModel, Workspace
+from fooling.regions import RegionGrid, evaluate_grid, pack_segments, unpack_segments
+from fooling.workspace import Workspace
 
-__all__ = ["IRIS_BOUNDS", "IRIS_DATA_BOUNDS", "HiddenPlane", "Resources"]
+__all__ = ["IRIS_BOUNDS", "IRIS_DATA_BOUNDS", "Resources"]
 
 IRIS_BOUNDS = (-3.0, 12.0, -7.0, 12.0)
 """The extended iris plane: negative lengths and the essay's three probes included."""
@@ -25,77 +27,94 @@ IRIS_BOUNDS = (-3.0, 12.0, -7.0, 12.0)
 IRIS_DATA_BOUNDS = (0.0, 7.5, -0.5, 3.0)
 """Where the iris data lie (the close-up view)."""
 
-MNIST_EXTENT = 4.0
-"""Identity net: the map spans this many data radii around the encodings' centroid."""
-
-
-@dataclass(frozen=True)
-class HiddenPlane:
-    """An MLP's 2-unit hidden plane as the map shows it."""
-
-    name: str
-    model: MnistModel
-    grid: RegionGrid
-    centroid: np.ndarray
-    radius: float
-    bounded: bool
-
-    @property
-    def bounds(self) -> tuple[float, float, float, float]:
-        return self.grid.bounds
-
 
 class Resources:
-    """Workspace and per-model grids, built once per process.
+    """The workspace, its analyses and the shared iris grids.
 
     Parameters
     ----------
     workspace : fooling.workspace.Workspace
     grid : int
-        Grid points per axis.
+        Grid points per axis of every region map.
     """
 
     def __init__(self, workspace: Workspace, grid: int = 200):
         self.workspace = workspace
-        self.grid = grid
+        self.grid = int(grid)
         self.essay = ESSAY
+        self.analysis = WorkspaceAnalysis(workspace, resolution=self.grid)
 
     @property
     def iris(self):
         return self.workspace.iris
 
-    @cached_property
+    def plane(self, name: str) -> PlaneAnalysis:
+        """The analysis of network ``name``'s hidden plane (one object per name)."""
+        return self.analysis.plane(name)
+
+    def stored(self, kind: str, params, build: Callable[[], tuple[dict, dict]],
+               check: Callable[[dict, dict], None] | None = None) -> tuple[dict, dict]:
+        """Arrays a page computes from the workspace, cached on disk beside the models.
+
+        The file is keyed by the workspace (its data and every model's key, see
+        :attr:`fooling.analysis.WorkspaceAnalysis.key`), ``kind`` and ``params``; it is read
+        with ``allow_pickle=False`` and rebuilt with a warning when corrupt.
+
+        Parameters
+        ----------
+        kind : str
+            What is stored (part of the file name).
+        params : JSON-serialisable
+            Everything else the arrays depend on.
+        build : callable returning (arrays, meta)
+        check : callable(arrays, meta), optional
+            Raises on arrays that are readable but wrong.
+        """
+        key = store.artifact_key(self.analysis.key, kind, params)
+        arrays, meta, _ = store.load_or_build(self.analysis.cache_dir / f"{kind}-{key}.npz", build, check)
+        return arrays, meta
+
+    @cached
+    def _iris(self) -> dict:
+        def build():
+            out = {}
+            for name in IRIS_MODELS:
+                grid = evaluate_grid(self.iris.models[name].predict_proba, IRIS_BOUNDS, self.grid)
+                out[f"{name}__proba"] = grid.proba
+                for tag, level in (("half", 0.5), ("third", 1 / 3)):
+                    out[f"{name}__{tag}"], out[f"{name}__{tag}_counts"] = pack_segments(grid.contours(level))
+            return out, {}
+
+        def check(arrays, meta):
+            for name in IRIS_MODELS:
+                if arrays[f"{name}__proba"].shape[:2] != (self.grid, self.grid):
+                    raise ValueError("grid of another resolution")
+
+        return self.stored("iris-maps", [IRIS_BOUNDS, self.grid], build, check)[0]
+
+    @cached
     def iris_grids(self) -> dict[str, RegionGrid]:
         """Each iris model's probabilities over :data:`IRIS_BOUNDS`."""
-        return {name: evaluate_grid(self.iris.models[name].predict_proba, IRIS_BOUNDS, self.grid)
-                for name in IRIS_MODELS}
+        x0, x1, y0, y1 = IRIS_BOUNDS
+        xs, ys = np.linspace(x0, x1, self.grid), np.linspace(y0, y1, self.grid)
+        return {name: RegionGrid(xs, ys, self._iris[f"{name}__proba"]) for name in IRIS_MODELS}
 
-    @cached_property
+    @cached
+    def iris_contours(self) -> dict[str, dict[float, list[np.ndarray]]]:
+        """Each iris model's P = 1/2 and P = 1/3 contour segments (one array per class)."""
+        a = self._iris
+        out = {}
+        for name in IRIS_MODELS:
+            out[name] = {}
+            for tag, level in (("half", 0.5), ("third", 1 / 3)):
+                out[name][level] = unpack_segments(a[f"{name}__{tag}"], a[f"{name}__{tag}_counts"])
+        return out
+
+    @cached
     def iris_predictions(self) -> dict[str, np.ndarray]:
         """Each model's predicted class index for the 150 flowers."""
         return {name: self.iris.models[name].predict(self.iris.X) for name in IRIS_MODELS}
 
-    def hidden_plane(self, name: str) -> HiddenPlane:
-        """The hidden plane of MLP ``name`` (``identity`` or ``tanh``), computed once."""
-        cache = self.__dict__.setdefault("_planes", {})
-        if name not in cache:
-            m = self.workspace.mnist[name]
-            centroid, radius = data_radius(m.train_hidden)
-            bounded = m.inverter.codomain[0] > -np.inf
-            if bounded:
-                lo, hi = m.inverter.codomain
-                bounds = (lo, hi, lo, hi)
-            else:
-                r = MNIST_EXTENT * radius
-                bounds = (centroid[0] - r, centroid[0] + r, centroid[1] - r, centroid[1] + r)
-            grid = evaluate_grid(lambda H: predict_proba_from(m.net, H, m.hidden_layer), bounds, self.grid)
-            cache[name] = HiddenPlane(name, m, grid, centroid, radius, bounded)
-        return cache[name]
-
     def warm(self) -> "Resources":
-        """Compute every grid now (before gunicorn forks its workers)."""
-        _ = self.iris_grids, self.iris_predictions
-        for name in ("identity", "tanh"):
-            if name in self.workspace.mnist:
-                self.hidden_plane(name)
+        _ = self.iris_grids, self.iris_contours, self.iris_predictions
         return self

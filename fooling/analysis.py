@@ -49,6 +49,9 @@ MAP_EXTENT = 4.0
 REACH_DIRECTIONS = 256
 """Directions searched for extreme valid images when estimating a nonlinear net's reachable region."""
 
+PLANE_FORMAT = 2
+"""Version of what a :class:`PlaneAnalysis` file holds (part of its key: raise it when the arrays change)."""
+
 
 def _json(value: Any) -> Any:
     """``value`` as it comes back from JSON (tuples become lists, numpy scalars numbers)."""
@@ -116,7 +119,7 @@ class PlaneAnalysis:
     centroid, radius : the training encodings' centroid and data radius
     bounds : (x0, x1, y0, y1) of the maps; ``bounded`` whether the plane is bounded
     grid, rbf_grid : RegionGrid of the linear head and of the RBF head over ``bounds``
-    half : list of contour segments (one array per class) of the linear head at P = 1/2
+    half, rbf_half : list of contour segments (one array per class) at P = 1/2 of each head
     head : RBFHead; head_accuracy : its held-out accuracy through the network
     density : DensityCheck on the training encodings; typical : its boundary contour
     polygon : vertices of the region valid images reach; exact : whether it is exact
@@ -135,7 +138,7 @@ class PlaneAnalysis:
     @property
     def key(self) -> str:
         return store.artifact_key("plane", self.model.key, self.resolution, self.extent,
-                                  REACH_DIRECTIONS, __version__)
+                                  REACH_DIRECTIONS, PLANE_FORMAT, __version__)
 
     @property
     def path(self) -> Path:
@@ -175,6 +178,7 @@ class PlaneAnalysis:
             "null_dim": np.array(basis.shape[1]), "directions": np.array(directions),
             "head_accuracy": np.array(head.score_images(X, y)),
             **_segments_arrays(grid.contours(0.5), "half_"),
+            **_segments_arrays(rbf_grid.contours(0.5), "rbf_half_"),
             **{f"head__{k}": v for k, v in head.to_arrays().items()},
             **{f"density__{k}": v for k, v in density.to_arrays().items()},
         }
@@ -194,7 +198,7 @@ class PlaneAnalysis:
 
     def warm(self) -> "PlaneAnalysis":
         """Load (or compute) everything now."""
-        for name in ("grid", "rbf_grid", "half", "head", "density", "far_points"):
+        for name in ("grid", "rbf_grid", "half", "rbf_half", "head", "density", "far_points"):
             getattr(self, name)
         return self
 
@@ -235,6 +239,11 @@ class PlaneAnalysis:
     @cached
     def half(self) -> list[np.ndarray]:
         return _segments_list(self._arrays, "half_")
+
+    @cached
+    def rbf_half(self) -> list[np.ndarray]:
+        """The RBF head's P = 1/2 contour segments (one array per class)."""
+        return _segments_list(self._arrays, "rbf_half_")
 
     @cached
     def head(self) -> RBFHead:

@@ -14,7 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["RegionGrid", "contour_segments", "evaluate_grid", "segments_to_path"]
+__all__ = ["RegionGrid", "contour_segments", "evaluate_grid", "pack_segments", "segments_to_path",
+           "unpack_segments"]
 
 
 @dataclass(frozen=True)
@@ -171,3 +172,24 @@ def segments_to_path(segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gap = np.full((len(seg), 1, 2), np.nan)
     flat = np.concatenate([seg, gap], axis=1).reshape(-1, 2)
     return flat[:, 0], flat[:, 1]
+
+
+def pack_segments(segments: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Several segment arrays (e.g. one per class) as one array and the counts, for storing.
+
+    Returns
+    -------
+    flat : ndarray of shape (n_total, 2, 2)
+    counts : ndarray of shape (len(segments),), int64
+    """
+    flat = (np.concatenate([np.asarray(s, dtype=float).reshape(-1, 2, 2) for s in segments])
+            if segments else np.empty((0, 2, 2)))
+    return flat, np.array([len(s) for s in segments], dtype=np.int64)
+
+
+def unpack_segments(flat: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
+    """Inverse of :func:`pack_segments`."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if counts.sum() != len(flat):
+        raise ValueError(f"{len(flat)} segments but counts add up to {counts.sum()}")
+    return list(np.split(np.asarray(flat), np.cumsum(counts)[:-1])) if len(counts) else []

@@ -1,6 +1,5 @@
-"""Result blocks for the /mnist page (``app.pages.mnist``): what a clicked point, or its
-image moved along the null space, shows; built from :mod:`app.mnist_view`'s cached parts.
-"""
+"""What a point of the hidden plane shows on /mnist: the result block of its inversion, of its
+image moved along the null space, and the density checks' verdicts."""
 
 from __future__ import annotations
 
@@ -14,32 +13,43 @@ from fooling.inversion import InversionError
 from fooling.network import forward
 from fooling.reachable import contains
 
-from . import ids
-from .components import message, result_block
-from .figures_mnist import patch_digit
-from .mnist_view import EXACT, fmt, image_check, image_title, invert, remedies
+from ... import ids
+from ...components import message, result_block
+from ...images import patch_digit
+from .compute import BLANK_TITLE, EXACT, State
+from .text import fmt
+
+__all__ = ["density_items", "image_title", "moved_result", "null_idle", "point_result"]
 
 
 def _pct(p: float) -> str:
     return f"{100 * float(p):.2f}%"
 
 
-def density_items(res, name: str, point, image: np.ndarray, *, with_point: bool = True) -> list:
+def image_title(valid: bool, near) -> str:
+    """The image's title: which image is shown."""
+    if not valid:
+        return BLANK_TITLE
+    return "valid image, nearest reachable point" if near is not None else "image with pixels in [0, 1]"
+
+
+def density_items(state: State, name: str, point, image: np.ndarray, *, with_point: bool = True) -> list:
     """Plain-words verdicts of the density checks, as list items."""
     items = []
     if with_point:
-        check = remedies(res, name).density
-        pc = float(check.percentile(np.asarray(point, dtype=float)[None, :])[0])
-        ok = bool(check.in_distribution(np.asarray(point, dtype=float)[None, :])[0])
+        check = state.view(name).analysis.density
+        P = np.asarray(point, dtype=float)[None, :]
+        pc = float(check.percentile(P)[0])
+        ok = bool(check.in_distribution(P)[0])
         items.append(html.Li([html.Strong("Clicked point: " + ("in distribution" if ok else "out of distribution")),
                               f". Its log-density percentile among the training encodings is {pc:.1f} "
                               f"(the check rejects below {check.threshold_percentile:g})."]))
-    check = image_check(res)
+    check = state.image_check
     img = np.asarray(image, dtype=float)[None, :]
     pc = float(check.percentile(img)[0])
     ok = bool(check.in_distribution(img)[0])
-    verdict = html.Strong("Image: " + ("in distribution" if ok else "out of distribution"))
     lo, hi = check.threshold_percentile, 100 - check.threshold_percentile
+    verdict = html.Strong("Image: " + ("in distribution" if ok else "out of distribution"))
     if not np.isfinite(check.log_density(img)[0]):
         why = ": it has pixels outside [0, 1], which no training digit has."
     elif pc > hi:
@@ -68,29 +78,29 @@ def rbf_line(labels, rbf: np.ndarray) -> html.Div:
                      html.Span(f" ({_pct(rbf[k])})", className="confidence")], className="rbf-prediction")
 
 
-def point_result(res, name: str, point: tuple[float, float], valid: bool):
-    """(image patch, result children) for the inversion of ``point``."""
-    hp = res.hidden_plane(name)
-    rem = remedies(res, name)
+def point_result(state: State, name: str, point: tuple[float, float], valid: bool):
+    """(image Patch, result children, nearest reachable point or None) for the inversion of ``point``."""
+    v = state.view(name)
+    a = v.analysis
     try:
-        r, near = invert(res, name, point, valid)
+        r, near = v.invert(point, valid)
     except InversionError as exc:
-        if hp.bounded:
-            lo, hi = hp.model.inverter.codomain
-            text = (f"The tanh net cannot reach {fmt(point)}: its hidden units only take values "
+        if a.bounded:
+            lo, hi = v.inverter.codomain
+            text = (f"The {name} net cannot reach {fmt(point)}: its hidden units only take values "
                     f"strictly between {lo:g} and {hi:g}, so no image lands there. Click inside the square.")
         else:
             text = f"No image for {fmt(point)}: {exc}."
-        return patch_digit(None, title="no image"), message(text, "info")
-    labels = [str(c) for c in hp.model.net.classes]
+        return patch_digit(None, title="no image"), message(text, "info"), None
+    labels = v.labels
     k = int(np.argmax(r.proba))
-    rbf = rem.head.predict_proba(r.hidden)[0]
-    dist = float(np.linalg.norm(np.asarray(point) - hp.centroid)) / hp.radius
-    region = "the region valid images reach" + ("" if rem.exact else " (estimated)")
-    if contains(rem.polygon, np.asarray(point)):
+    rbf = a.head.predict_proba(r.hidden)[0]
+    dist = float(np.linalg.norm(np.asarray(point) - a.centroid)) / a.radius
+    region = "the region valid images reach" + ("" if a.exact else " (estimated)")
+    if contains(a.polygon, np.asarray(point)):
         reach = f"inside {region}"
     else:
-        reach = f"outside {region}: " + ("every image landing there has pixels outside [0, 1]" if rem.exact
+        reach = f"outside {region}: " + ("every image landing there has pixels outside [0, 1]" if a.exact
                                          else "no valid image found lands there")
     facts = [html.Li(f"clicked (target) hidden point: {fmt(point)}, {dist:.2f} data radii from the "
                      f"held-out digits' centre; {reach}")]
@@ -113,13 +123,12 @@ def point_result(res, name: str, point: tuple[float, float], valid: bool):
         notes.append(message(f"Not a valid image: pixels range from {r.pixel_min:.3f} to "
                              f"{r.pixel_max:.3f}, outside [0, 1].", "warning"))
     density = html.Div([html.H3("Density check", className="h6 mt-2 mb-1"),
-                        html.Ul(density_items(res, name, point, r.image), className="small mb-1 ps-3")],
+                        html.Ul(density_items(state, name, point, r.image), className="small mb-1 ps-3")],
                        id=ids.MNIST_DENSITY)
-    title = image_title(valid, near)
     children = result_block(labels[k], r.confidence, rbf_line(labels, rbf), *notes,
                             _heads_table(labels, r.proba, rbf), html.Ul(facts, className="small mb-2 ps-3"),
                             density)
-    return patch_digit(r.image, title=title), children
+    return patch_digit(r.image, title=image_title(valid, near)), children, near
 
 
 def null_idle() -> html.P:
@@ -127,7 +136,7 @@ def null_idle() -> html.P:
                   className="text-muted mb-1")
 
 
-def moved_result(res, name: str, r, t: float, point: tuple[float, float], base_title: str):
+def moved_result(state: State, name: str, r, t: float, point: tuple[float, float], base_title: str):
     """(image Patch, readout) for inversion ``r`` of ``point`` moved ``t`` along the null space.
 
     The moved image's hidden point, residual and predictions are computed by propagating
@@ -135,14 +144,15 @@ def moved_result(res, name: str, r, t: float, point: tuple[float, float], base_t
     """
     if t == 0:
         return patch_digit(r.image, title=base_title), null_idle()
-    m, rem = res.hidden_plane(name).model, remedies(res, name)
-    labels = [str(c) for c in m.net.classes]
+    v = state.view(name)
+    m, a = v.model, v.analysis
+    labels = v.labels
     k = int(np.argmax(r.proba))
     other = (k + 2) % len(labels)  # add a digit the network does not predict here
-    x = r.image + t * rem.directions[other]
+    x = r.image + t * a.directions[other]
     hidden = forward(m.net, x, m.hidden_layer)
     proba = forward(m.net, hidden, start=m.hidden_layer)
-    rbf = rem.head.predict_proba(hidden)[0]
+    rbf = a.head.predict_proba(hidden)[0]
     kk = int(np.argmax(proba))
     moved = float(np.linalg.norm(hidden - r.hidden))
     same = kk == k and abs(float(proba[kk]) - r.confidence) < 1e-9
@@ -154,7 +164,7 @@ def moved_result(res, name: str, r, t: float, point: tuple[float, float], base_t
         html.Li(f"the moved image re-propagates to {fmt(hidden)}, {moved:.1e} from the unmoved "
                 f"image's point; residual {float(np.linalg.norm(hidden - r.target)):.2e}"),
         html.Li(f"pixels now range from {float(x.min()):.3f} to {float(x.max()):.3f}"),
-        *density_items(res, name, point, x, with_point=False),
+        *density_items(state, name, point, x, with_point=False),
     ], className="mb-1 ps-3")
     children = html.Div([lead, *result_block(labels[kk], float(proba[kk]), rbf_line(labels, rbf), facts)],
                         className="border-start border-3 border-secondary ps-2 py-1 mb-2 moved")

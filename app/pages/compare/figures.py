@@ -1,6 +1,4 @@
-"""Figure factories of the /compare page: finished arrays in, ``go.Figure`` out.
-
-Same theme as :mod:`app.figures`; kept apart so that page owns its factories.
+"""Figures of /compare alone: finished arrays in, ``go.Figure`` out.
 
 * :func:`make_confidence_curves_figure` — top probability against the distance to the
   nearest training point, every model on one chart.
@@ -17,7 +15,7 @@ import plotly.graph_objects as go
 
 from fooling.regions import segments_to_path
 
-from .figures import CLASS_COLORS, apply_theme
+from ...figures import CLASS_COLORS, theme
 
 __all__ = ["DENSITY_COLORS", "LEGEND", "MODEL_COLORS", "density_map_z", "make_confidence_curves_figure",
            "make_density_map_figure"]
@@ -80,7 +78,7 @@ def make_confidence_curves_figure(curves: Mapping[str, Mapping[str, np.ndarray]]
         Two traces per model (median, then 90th percentile, in ``curves`` order), then
         one legend-only trace explaining the dashed lines.
     """
-    fig = go.Figure()
+    traces = []
     for i, (name, c) in enumerate(curves.items()):
         x = np.asarray(c["x"], dtype=float)
         label = (labels or {}).get(name, name)
@@ -89,22 +87,25 @@ def make_confidence_curves_figure(curves: Mapping[str, Mapping[str, np.ndarray]]
             y = np.asarray(c[key], dtype=float)
             ok = np.isfinite(x) & np.isfinite(y)
             what = "median" if key == "median" else "90th percentile"
-            fig.add_trace(go.Scatter(
+            traces.append(dict(type="scatter", 
                 x=x[ok].astype(np.float32), y=y[ok].astype(np.float32), mode="lines",
                 name=label if show else f"{label} (90th percentile)", legendgroup=name,
                 showlegend=show, line=dict(color=color, width=width, dash=dash),
                 hovertemplate=f"{label}<br>%{{x:.2f}} radii: {what} %{{y:.3f}}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name="dashed: 90th percentile",
+    traces.append(dict(type="scatter", x=[None], y=[None], mode="lines", name="dashed: 90th percentile",
                              line=dict(color="#555", width=1.2, dash="dash"), hoverinfo="skip"))
+    shapes, notes = [], []
     if threshold is not None:
-        fig.add_hline(y=threshold, line=dict(color="#444", width=1, dash="dot"),
-                      annotation_text=f"{_pct(threshold)}", annotation_position="bottom right")
-    fig.update_xaxes(title=x_title, rangemode="tozero", showgrid=True, gridcolor="#eee")
-    fig.update_yaxes(title="top class probability", range=[0.2, 1.03], showgrid=True, gridcolor="#eee")
-    fig = apply_theme(fig, title, uirevision)
-    fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0), margin=dict(b=110),
-                      hovermode="closest")
-    return fig
+        shapes.append(dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=threshold, y1=threshold,
+                           line=dict(color="#444", width=1, dash="dot")))
+        notes.append(dict(xref="paper", x=1, yref="y", y=threshold, text=f"{_pct(threshold)}",
+                          showarrow=False, xanchor="right", yanchor="top"))
+    grid = dict(showgrid=True, gridcolor="#eee")
+    extra = dict(xaxis=dict(title=x_title, rangemode="tozero", **grid),
+                 yaxis=dict(title="top class probability", range=[0.2, 1.03], **grid),
+                 shapes=shapes, annotations=notes, legend=dict(orientation="h", y=-0.22, x=0),
+                 margin=dict(b=110), hovermode="closest")
+    return go.Figure(data=traces, layout=theme(title, uirevision, extra))
 
 
 def density_map_z(top: np.ndarray, flagged: np.ndarray, *, threshold: float, chance: float) -> np.ndarray:
@@ -184,44 +185,43 @@ def make_density_map_figure(xs: np.ndarray, ys: np.ndarray, top: np.ndarray, fla
     xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
     t = _pct(threshold)
     z = density_map_z(top, flagged, threshold=threshold, chance=chance)
-    fig = go.Figure(go.Heatmap(
+    traces = [dict(type="heatmap", 
         x=xs.astype(np.float32), y=ys.astype(np.float32), z=z, zmin=0, zmax=3,
         colorscale=_density_colorscale(), showscale=False, name="map", hoverongaps=False,
-        hovertemplate="(%{x:.3g}, %{y:.3g})<extra></extra>"))
+        hovertemplate="(%{x:.3g}, %{y:.3g})<extra></extra>")]
     for key, color in (("below", DENSITY_COLORS["high"]), ("passes", DENSITY_COLORS["passes"]),
                        ("flagged", DENSITY_COLORS["flagged"])):
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=LEGEND[key].format(t=t),
+        traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=LEGEND[key].format(t=t),
                                  marker=dict(symbol="square", size=12, color=color,
                                              line=dict(color="#666", width=0.5)), hoverinfo="skip"))
     if points is not None:
         P = np.asarray(points, dtype=float)
-        fig.add_trace(go.Scatter(
+        traces.append(dict(type="scatter", 
             x=P[:, 0].astype(np.float32), y=P[:, 1].astype(np.float32), mode="markers",
             name=f"{LEGEND['points']} ({len(P)})",
             marker=dict(color="#2ca02c", size=3.5, opacity=0.45, line=dict(width=0)),
             hovertemplate="training point (%{x:.3g}, %{y:.3g})<extra></extra>"))
     for i, (name, segs) in enumerate((contours or {}).items()):
         segs = np.asarray(segs, dtype=float).reshape(-1, 2, 2)
-        x, y = segments_to_path(segs) if len(segs) else (np.array([None]), np.array([None]))
-        fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=name, hoverinfo="skip",
+        x, y = (a.astype(np.float32) for a in segments_to_path(segs)) if len(segs) else ([None], [None])
+        traces.append(dict(type="scatter", x=x, y=y, mode="lines", name=name, hoverinfo="skip",
                                  line=dict(color="#111", width=1.6 if i == 0 else 1.1,
                                            dash="solid" if i == 0 else "dash")))
     if disc is not None:
         centre, rho, radii = disc
         cx, cy = _circle(centre, rho)
-        fig.add_trace(go.Scatter(x=cx, y=cy, mode="lines", name=LEGEND["disc"].format(r=radii),
+        traces.append(dict(type="scatter", x=cx.astype(np.float32), y=cy.astype(np.float32), mode="lines",
+                                 name=LEGEND["disc"].format(r=radii),
                                  line=dict(color="#333", width=1, dash="dot"), hoverinfo="skip"))
     if bounds is not None:
         x0, x1, y0, y1 = bounds
-        fig.add_trace(go.Scatter(x=[x0, x1, x1, x0, x0], y=[y0, y0, y1, y1, y0], mode="lines",
+        traces.append(dict(type="scatter", x=[x0, x1, x1, x0, x0], y=[y0, y0, y1, y1, y0], mode="lines",
                                  name=LEGEND["bounds"], line=dict(color="#333", width=1.2),
                                  hoverinfo="skip"))
     vx0, vx1, vy0, vy1 = view if view is not None else (xs[0], xs[-1], ys[0], ys[-1])
-    fig.update_xaxes(title=axis_titles[0], range=[vx0, vx1], showgrid=False, zeroline=False,
-                     constrain="domain")
-    fig.update_yaxes(title=axis_titles[1], range=[vy0, vy1], showgrid=False, zeroline=False,
-                     scaleanchor="x", scaleratio=1, constrain="domain")
-    fig = apply_theme(fig, title, uirevision)
-    fig.update_layout(legend=dict(orientation="h", y=-0.14, x=0), margin=dict(b=40),
-                      plot_bgcolor="#fafafa")
-    return fig
+    extra = dict(xaxis=dict(title=axis_titles[0], range=[vx0, vx1], showgrid=False, zeroline=False,
+                            constrain="domain"),
+                 yaxis=dict(title=axis_titles[1], range=[vy0, vy1], showgrid=False, zeroline=False,
+                            scaleanchor="x", scaleratio=1, constrain="domain"),
+                 legend=dict(orientation="h", y=-0.14, x=0), margin=dict(b=40), plot_bgcolor="#fafafa")
+    return go.Figure(data=traces, layout=theme(title, uirevision, extra))

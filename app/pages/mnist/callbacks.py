@@ -1,0 +1,185 @@
+"""/mnist callbacks: one server round trip per click.
+
+A click on either map (the RBF map's clicks are relayed to the linear map in the
+browser), a preset, the network toggle, the valid-pixels checkbox or the null-space
+slider all go to :func:`update_mnist`, which validates, inverts once and answers every
+output in one response: the markers of both maps (``Patch``es; the heatmaps are never
+re-sent on a click), the image (a ``Patch`` of its pixels), the result, the pinned point,
+the slider (reset to 0) and its readout. The browser keeps only the pinned point.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dash import ALL, Input, Output, State as DashState, html, no_update
+
+from fooling.inversion import InversionError
+
+from ... import ids
+from ...components import (BadInput, check_bool, check_choice, link_zoom, message, parse_click,
+                           triggered_id)
+from .compute import NULL_MAX, State
+from .layout import IDLE
+from .results import image_title, moved_result, null_idle, point_result
+
+__all__ = ["OUTPUTS", "register", "update_mnist"]
+
+OUTPUTS = ("map", "rbf_map", "image", "result", "point", "null", "null_result")
+"""What :func:`update_mnist` answers, in order."""
+
+_NOTHING = (no_update,) * len(OUTPUTS)
+
+
+def check_network(state: State, value: Any) -> str:
+    return check_choice(value, tuple(state.networks), "network")
+
+
+def check_stored_point(state: State, point: Any) -> tuple[str, tuple[float, float]] | None:
+    if point is None:
+        return None
+    if not isinstance(point, dict) or not isinstance(point.get("point"), (list, tuple)) \
+            or len(point["point"]) != 2:
+        raise BadInput("The remembered point is not a point; click the map again.")
+    name = check_network(state, point.get("network"))
+    x, y = parse_click({"points": [{"x": point["point"][0], "y": point["point"][1]}]})
+    return name, (x, y)
+
+
+def check_preset(state: State, name: str, index: Any) -> tuple[float, float]:
+    presets = state.view(name).presets
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(presets):
+        raise BadInput(f"There are {len(presets)} presets, far {state.view(name).labels[0]} to "
+                       f"far {state.view(name).labels[-1]}.")
+    entry = presets[index]
+    return float(entry["hidden"][0]), float(entry["hidden"][1])
+
+
+def check_shift(value: Any) -> float:
+    """The slider's value, checked: a finite number in [-NULL_MAX, NULL_MAX]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or abs(value) > NULL_MAX + 1e-9:
+        raise BadInput(f"The null-space slider runs from {-NULL_MAX:g} to {NULL_MAX:g}.")
+    return float(value)
+
+
+def _reset(null: Any):
+    """The slider back to 0 (no_update when it is there already)."""
+    return no_update if null == 0 and not isinstance(null, bool) else 0
+
+
+def update_mnist(state: State, trigger: str, *, network: Any, click_data: Any = None, preset: Any = None,
+                 valid: Any = False, null: Any = 0, point: Any = None) -> tuple:
+    """Everything the page shows after ``trigger``, in the order of :data:`OUTPUTS`; never raises
+    for bad input.
+
+    Parameters
+    ----------
+    state : app.pages.mnist.compute.State
+    trigger : {'network', 'click', 'preset', 'valid', 'null'}
+        What changed. A click on the RBF map arrives as a click on the linear map.
+    network : any
+        The network toggle's value (anything but a network's name is a message).
+    click_data : any
+        The map's ``clickData`` (for ``click``).
+    preset : any
+        The preset's index (for ``preset``).
+    valid : any
+        The checkbox: keep pixels in [0, 1].
+    null : any
+        The null-space slider's value.
+    point : any
+        The pinned ``{"network", "point"}`` (for ``valid`` and ``null``).
+
+    Returns
+    -------
+    tuple of 7
+        Linear map (figure or Patch), RBF map (figure or Patch), image Patch, result
+        children, pinned point, slider value, slider readout; ``dash.no_update`` where
+        nothing changes.
+    """
+    try:
+        name = check_network(state, network)
+        if trigger == "network":
+            v = state.view(name)
+            return (v.base_map, v.rbf_map, state.blank_figure, html.P(IDLE, className="text-muted"), None,
+                    _reset(null), null_idle())
+        pixels_valid = check_bool(valid, "keep pixels in [0, 1]")
+        if trigger == "null":
+            return _moved(state, name, check_shift(null), pixels_valid, point)
+        if trigger == "click":
+            xy = parse_click(click_data)
+        elif trigger == "preset":
+            xy = check_preset(state, name, preset)
+        elif trigger == "valid":
+            stored = check_stored_point(state, point)
+            if stored is None or stored[0] != name:
+                return _NOTHING
+            xy = stored[1]
+        else:
+            return _NOTHING
+    except BadInput as exc:
+        return (no_update, no_update, no_update, message(str(exc)), no_update, no_update, no_update)
+    image, children, near = point_result(state, name, xy, pixels_valid)
+    linear, rbf = state.view(name).marker_patches(xy, near)
+    return (linear, rbf, image, children, {"network": name, "point": [xy[0], xy[1]]}, _reset(null),
+            null_idle())
+
+
+def _moved(state: State, name: str, t: float, pixels_valid: bool, point: Any) -> tuple:
+    """The slider moved: the pinned point's image moved ``t`` along the null space."""
+    try:
+        stored = check_stored_point(state, point)
+    except BadInput as exc:
+        return (no_update,) * 6 + (message(str(exc)),)
+    if stored is None or stored[0] != name:
+        readout = null_idle() if t == 0 else message(
+            "Click the map (or press a preset) first: the slider moves that point's image.", "info")
+        return (no_update,) * 6 + (readout,)
+    try:
+        r, near = state.view(name).invert(stored[1], pixels_valid)
+    except InversionError:
+        readout = null_idle() if t == 0 else message("No image reaches this point, so there is nothing to move.",
+                                                     "info")
+        return (no_update,) * 6 + (readout,)
+    image, readout = moved_result(state, name, r, t, stored[1], image_title(pixels_valid, near))
+    return (no_update, no_update, image, no_update, no_update, no_update, readout)
+
+
+# A click on the RBF map is relayed as a click on the linear map: one inversion callback.
+_RELAY_JS = """
+function(click) {
+    const nu = window.dash_clientside.no_update;
+    if (!click || !Array.isArray(click.points) || !click.points.length) { return nu; }
+    const p = click.points[0];
+    return {points: [{x: p.x, y: p.y}]};
+}
+"""
+
+_TRIGGERS = {ids.MNIST_NETWORK: "network", ids.MNIST_MAP: "click", ids.MNIST_VALID: "valid",
+             ids.MNIST_NULL: "null"}
+
+
+def register(app, state: State) -> None:
+    @app.callback(
+        Output(ids.MNIST_MAP, "figure"), Output(ids.MNIST_RBF_MAP, "figure"),
+        Output(ids.MNIST_IMAGE, "figure"), Output(ids.MNIST_RESULT, "children"),
+        Output(ids.MNIST_POINT, "data"), Output(ids.MNIST_NULL, "value"),
+        Output(ids.MNIST_NULL_RESULT, "children"),
+        Input(ids.MNIST_NETWORK, "value"), Input(ids.MNIST_MAP, "clickData"),
+        Input({"type": ids.MNIST_PRESET, "index": ALL}, "n_clicks"), Input(ids.MNIST_VALID, "value"),
+        Input(ids.MNIST_NULL, "value"), DashState(ids.MNIST_POINT, "data"), prevent_initial_call=True)
+    def update_mnist_page(network, click_data, _presets, valid, null, point):
+        tid = triggered_id()
+        preset = None
+        if isinstance(tid, dict) and tid.get("type") == ids.MNIST_PRESET:
+            trigger, preset = "preset", tid.get("index")
+        else:
+            trigger = _TRIGGERS.get(tid, "none") if isinstance(tid, str) else "none"
+        return update_mnist(state, trigger, network=network, click_data=click_data, preset=preset,
+                            valid=valid, null=null, point=point)
+
+    app.clientside_callback(_RELAY_JS, Output(ids.MNIST_MAP, "clickData"),
+                            Input(ids.MNIST_RBF_MAP, "clickData"), prevent_initial_call=True)
+    link_zoom(app, ids.MNIST_MAP, ids.MNIST_RBF_MAP)

@@ -1,0 +1,53 @@
+"""/svm callbacks: both models' answers at a clicked point; the two maps' linked zoom."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, Patch, html, no_update
+
+from ... import ids
+from ...components import BadInput, link_zoom, message, parse_click, result_block, triggered_id
+from ...petals import point_details, prediction
+from .compute import MAPS, State
+
+__all__ = ["register", "update_svm_result"]
+
+
+def update_svm_result(state: State, click_data: Any):
+    """Both SVMs' answers at a clicked point, and the marker moved on both maps.
+
+    Returns
+    -------
+    (children, linear-map Patch, RBF-map Patch); no_update for the maps on bad input
+    """
+    res = state.res
+    try:
+        x, y = parse_click(click_data)
+    except BadInput as exc:
+        return message(str(exc)), no_update, no_update
+    cols = []
+    for name, title in MAPS.values():
+        label, conf, table = prediction(res, name, x, y)
+        cols.append(dbc.Col([html.H3(title, className="h6 mb-1"), *result_block(label, conf, table)],
+                            xs=12, md=6, className=f"result-{name} mb-2"))
+    patch = Patch()
+    patch["data"][-1]["x"] = [x]
+    patch["data"][-1]["y"] = [y]
+    return [point_details(res, x, y), dbc.Row(cols)], patch, patch
+
+
+def register(app, state: State) -> None:
+    @app.callback(Output(ids.SVM_RESULT, "children"),
+                  Output(ids.SVM_LINEAR_MAP, "figure", allow_duplicate=True),
+                  Output(ids.SVM_RBF_MAP, "figure", allow_duplicate=True),
+                  Input(ids.SVM_LINEAR_MAP, "clickData"), Input(ids.SVM_RBF_MAP, "clickData"),
+                  prevent_initial_call=True)
+    def update_svm(linear_click, rbf_click):
+        trigger = triggered_id()
+        click = {ids.SVM_LINEAR_MAP: linear_click, ids.SVM_RBF_MAP: rbf_click}.get(
+            trigger if isinstance(trigger, str) else None)
+        return update_svm_result(state, click)
+
+    link_zoom(app, ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP)
