@@ -74,3 +74,32 @@ def dash_app(resources):
     from app import create_app
 
     return create_app(resources)
+
+
+@pytest.fixture(scope="session")
+def page_states(resources) -> dict:
+    """Every page's computed state ({path: State}), built once per session by ``create_app``
+    (the callbacks' first argument when they are called directly)."""
+    from app import create_app
+
+    return create_app(resources).states_
+
+
+@pytest.fixture(scope="session")
+def iris_state(page_states):
+    return page_states["/iris"]
+
+
+@pytest.fixture(scope="session")
+def svm_state(page_states):
+    return page_states["/svm"]
+
+
+@pytest.fixture(scope="session")
+def mnist_state(page_states):
+    return page_states["/mnist"]
+
+
+@pytest.fixture(scope="session")
+def neurons_state(page_states):
+    return page_states["/neurons"]

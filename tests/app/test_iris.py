@@ -11,8 +11,9 @@ import pytest
 from dash import no_update
 
 from app import ids
-from app.figures_iris import HALF_TRACE, IRIS_AXES, THIRD_TRACE, make_iris_figure, trace_index
-from app.pages import iris
+from app.figures import HALF_TRACE, IRIS_AXES, THIRD_TRACE, make_iris_figure, trace_index
+from app.pages.iris import callbacks as iris
+from app.pages import iris as iris_page
 from app.resources import IRIS_BOUNDS, IRIS_DATA_BOUNDS
 from tests.app._text import text, texts  # noqa: F401 -- shared helpers
 
@@ -107,9 +108,9 @@ def test_factory_without_overlays_has_no_contour_traces(resources):
         trace_index(fig, HALF_TRACE)
 
 
-def test_base_figure_is_built_once_over_the_extended_plane(resources):
-    fig = iris.base_figure(resources)
-    assert fig is iris.base_figure(resources)
+def test_base_figure_is_built_once_over_the_extended_plane(resources, iris_state):
+    fig = iris_state.figure
+    assert fig is iris_state.figure
     assert tuple(fig.layout.xaxis.range) == IRIS_BOUNDS[:2]
     assert tuple(fig.layout.yaxis.range) == IRIS_BOUNDS[2:]
     assert fig.data[trace_index(fig, HALF_TRACE)].visible is True
@@ -122,8 +123,8 @@ def test_base_figure_is_built_once_over_the_extended_plane(resources):
 # ---- the result callback -------------------------------------------------------------------
 
 @pytest.mark.parametrize("point", [(10.0, 10.0), (-2.5, 3.0), (4.5, 1.5), (11.0, -6.5)])
-def test_map_click_shows_the_models_answer_and_moves_the_marker(resources, point):
-    children, patch = iris.update_iris_result(resources, ids.IRIS_MAP,
+def test_map_click_shows_the_models_answer_and_moves_the_marker(resources, iris_state, point):
+    children, patch = iris.update_iris_result(iris_state, ids.IRIS_MAP,
                                               {"points": [{"x": point[0], "y": point[1]}]})
     label, percent, p = library(resources, "logistic", *point)
     assert predictions(children) == [(label, percent)]
@@ -137,16 +138,16 @@ def test_map_click_shows_the_models_answer_and_moves_the_marker(resources, point
         (("data", -1, "x"), (point[0],)), (("data", -1, "y"), (point[1],))}
 
 
-def test_far_click_is_virginica_with_near_certainty(resources):
-    children, _ = iris.update_iris_result(resources, ids.IRIS_MAP, {"points": [{"x": 10, "y": 10}]})
+def test_far_click_is_virginica_with_near_certainty(iris_state):
+    children, _ = iris.update_iris_result(iris_state, ids.IRIS_MAP, {"points": [{"x": 10, "y": 10}]})
     [(label, percent)] = predictions(children)
     assert label == "virginica" and percent >= 99.0
 
 
 @pytest.mark.parametrize("index", [0, 1, 2])
-def test_probe_buttons_show_ours_beside_the_essays(resources, index):
+def test_probe_buttons_show_ours_beside_the_essays(resources, iris_state, index):
     (x, y), essay_label, essay_p = resources.essay["iris_probes"][index]
-    children, patch = iris.update_iris_result(resources, {"type": ids.IRIS_PROBE, "index": index}, None)
+    children, patch = iris.update_iris_result(iris_state, {"type": ids.IRIS_PROBE, "index": index}, None)
     label, percent, _ = library(resources, "logistic", x, y)
     assert predictions(children) == [(label, percent)]
     shown = text(children)
@@ -156,8 +157,8 @@ def test_probe_buttons_show_ours_beside_the_essays(resources, index):
 
 
 @pytest.mark.parametrize("click", BAD_CLICKS)
-def test_bad_click_payloads_give_a_message(resources, click):
-    children, patch = iris.update_iris_result(resources, ids.IRIS_MAP, click)
+def test_bad_click_payloads_give_a_message(iris_state, click):
+    children, patch = iris.update_iris_result(iris_state, ids.IRIS_MAP, click)
     assert is_message(children) and text(children)
     assert patch is no_update
 
@@ -167,15 +168,15 @@ def test_bad_click_payloads_give_a_message(resources, click):
     {"type": ids.IRIS_PROBE, "index": "0"}, {"type": ids.IRIS_PROBE, "index": True},
     {"type": ids.IRIS_PROBE, "index": 1.0}, {"type": ids.IRIS_PROBE}, {"type": "other", "index": 0},
     None, "", "somewhere-else", 7])
-def test_bad_triggers_give_a_message(resources, trigger):
-    children, patch = iris.update_iris_result(resources, trigger, {"points": [{"x": 1, "y": 1}]})
+def test_bad_triggers_give_a_message(iris_state, trigger):
+    children, patch = iris.update_iris_result(iris_state, trigger, {"points": [{"x": 1, "y": 1}]})
     assert is_message(children)
     assert patch is no_update
 
 
-def test_clicks_at_the_coordinate_limit_still_answer(resources):
+def test_clicks_at_the_coordinate_limit_still_answer(resources, iris_state):
     for point in [(1e7, 1e7), (-1e7, 0.0), (0.0, -1e7)]:
-        children, _ = iris.update_iris_result(resources, ids.IRIS_MAP,
+        children, _ = iris.update_iris_result(iris_state, ids.IRIS_MAP,
                                               {"points": [{"x": point[0], "y": point[1]}]})
         [(label, percent)] = predictions(children)
         assert (label, percent) == library(resources, "logistic", *point)[:2]
@@ -184,9 +185,9 @@ def test_clicks_at_the_coordinate_limit_still_answer(resources):
 # ---- overlays and view ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("value", [[], ["half"], ["third"], ["half", "third"]])
-def test_overlay_toggle_patches_visibility_only(resources, value):
-    fig = iris.base_figure(resources)
-    ops = operations(iris.update_iris_overlays(resources, value))
+def test_overlay_toggle_patches_visibility_only(iris_state, value):
+    fig = iris_state.figure
+    ops = operations(iris.update_iris_overlays(iris_state, value))
     got = {o["location"][1]: o["params"]["value"] for o in ops}
     assert all(o["location"][0] == "data" and o["location"][2] == "visible" for o in ops)
     assert got == {trace_index(fig, HALF_TRACE): "half" in value,
@@ -194,8 +195,8 @@ def test_overlay_toggle_patches_visibility_only(resources, value):
 
 
 @pytest.mark.parametrize("value", [None, "half", ["bogus"], [1], [None], {"half": 1}, 3])
-def test_bad_overlay_values_change_nothing(resources, value):
-    assert iris.update_iris_overlays(resources, value) is no_update
+def test_bad_overlay_values_change_nothing(iris_state, value):
+    assert iris.update_iris_overlays(iris_state, value) is no_update
 
 
 @pytest.mark.parametrize("view, bounds", [("near", IRIS_DATA_BOUNDS), ("far", IRIS_BOUNDS)])
@@ -214,8 +215,8 @@ def test_bad_view_values_change_nothing(value):
 
 # ---- layout -----------------------------------------------------------------------------------
 
-def test_layout_has_the_contract_ids_accuracy_and_essay_probes(resources):
-    page = iris.layout(resources)
+def test_layout_has_the_contract_ids_accuracy_and_essay_probes(resources, iris_state):
+    page = iris_page.layout(iris_state)
     blob = json.dumps(page.to_plotly_json(), default=lambda o: o.to_plotly_json()
                       if hasattr(o, "to_plotly_json") else str(o))
     for id_ in (ids.IRIS_MAP, ids.IRIS_RESULT, ids.IRIS_OVERLAYS, ids.IRIS_VIEW):

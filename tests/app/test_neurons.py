@@ -12,8 +12,10 @@ import pytest
 from dash import Patch, no_update
 
 from app import ids
-from app.figures_neurons import make_weight_figure
-from app.pages import neurons as page
+from app.pages import neurons as neurons_page
+from app.pages.neurons import callbacks as page
+from app.pages.neurons import compute as neurons_compute
+from app.pages.neurons.figures import make_weight_figure
 from fooling.attacks import normalized_pattern, overlay, overlay_sweep
 from fooling.network import forward
 from fooling.neurons import activation_sparsity, activity_weighted_average, effective_weights
@@ -90,8 +92,8 @@ def test_weight_figure_edge_cases():
 
 # ---------------------------------------------------------------- layout and caches
 
-def test_layout_has_every_element_and_the_default_attack(resources, attack):
-    tree = page.layout(resources)
+def test_layout_has_every_element_and_the_default_attack(neurons_state, attack):
+    tree = neurons_page.layout(neurons_state)
     flat = json.dumps(tree.to_plotly_json(), default=lambda o: o.to_plotly_json()
                       if hasattr(o, "to_plotly_json") else str(o))
     for i in (ids.NEURONS_LAYER, ids.NEURONS_UNIT, ids.NEURONS_EFFECTIVE, ids.NEURONS_AVERAGE,
@@ -104,24 +106,32 @@ def test_layout_has_every_element_and_the_default_attack(resources, attack):
     assert float(m.group(2)) == pytest.approx(100 * sweep.confidence[0], abs=0.006)
 
 
-def test_arrays_are_computed_once_per_process(resources):
-    data = page.neuron_data(resources)
-    assert page.neuron_data(resources) is data
-    data.warm()  # what register() does before the app serves
-    before = data.layer.cache_info().misses, data.sweep.cache_info().misses
+def test_arrays_are_computed_once_per_process(dash_app, monkeypatch):
+    state = dash_app.states_["/neurons"]  # built and warmed once by create_app, before the app serves
+    layers = state.layers
+    assert state.layers is layers and len(layers) == 3
+    swept = len(state.sweep)
+    assert swept >= 1  # the default attack's sweep is ready
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("recomputed after the warm-up")
+
+    for name in ("effective_weights", "activity_weighted_average", "activation_sparsity", "overlay_sweep"):
+        monkeypatch.setattr(neurons_compute, name, forbidden)
+    monkeypatch.setattr(state.res, "stored", forbidden)  # not even re-read from the disk cache
     for _ in range(3):
-        page.update_neuron(resources, 2, 5)
-        page.update_sparsity(resources, 1)
-        page.update_attack(resources, 7, 0, True, 0.5)
-        page.update_attack(resources, "7", "0", True, 1.25, strength_only=True)
-    assert (data.layer.cache_info().misses, data.sweep.cache_info().misses) == before
+        page.update_neuron(state, 2, 5)
+        page.update_sparsity(state, 1)
+        page.update_attack(state, 7, 0, True, 0.5)
+        page.update_attack(state, "7", "0", True, 1.25, strength_only=True)
+    assert state.layers is layers and len(state.sweep) == swept
 
 
 # ---------------------------------------------------------------- part 1: neurons
 
 @pytest.mark.parametrize("layer,unit", [(1, 0), (1, 63), (2, 17), (3, 0), (3, 9)])
-def test_neuron_images_are_the_core_arrays(resources, model, layer, unit):
-    eff, avg, note = page.update_neuron(resources, layer, unit)
+def test_neuron_images_are_the_core_arrays(neurons_state, model, layer, unit):
+    eff, avg, note = page.update_neuron(neurons_state, layer, unit)
     np.testing.assert_allclose(z_of(eff), effective_weights(model.net, layer, unit).reshape(28, 28)[::-1],
                                rtol=1e-5, atol=1e-7)
     want = activity_weighted_average(model.net, model.split.X_train, layer, unit)
@@ -139,15 +149,14 @@ def test_neuron_images_are_the_core_arrays(resources, model, layer, unit):
         assert "silent" in text(note)
 
 
-def test_effective_weights_look_like_noise_and_averages_like_digits(resources, model):
+def test_effective_weights_look_like_noise_and_averages_like_digits(neurons_state, model):
     """The essay's contrast, measured: averages are smooth, effective weights are not."""
-    data = page.neuron_data(resources)
 
     def roughness(img):
         img = img.reshape(28, 28)
         return np.abs(np.diff(img, axis=1)).mean() / (np.abs(img).mean() + 1e-12)
 
-    d = data.layer(1)
+    d = neurons_state.layers[1]
     live = np.flatnonzero(d.active > 0)
     eff = np.median([roughness(d.effective[:, u]) for u in live])
     avg = np.median([roughness(d.average[:, u]) for u in live])
@@ -155,43 +164,43 @@ def test_effective_weights_look_like_noise_and_averages_like_digits(resources, m
 
 
 @pytest.mark.parametrize("layer", [0, 4, -1, 1.5, "x", "1", None, [1], {}, True, math.nan, math.inf, 1e308])
-def test_bad_layer_is_a_message(resources, layer):
-    eff, avg, note = page.update_neuron(resources, layer, 0)
+def test_bad_layer_is_a_message(neurons_state, layer):
+    eff, avg, note = page.update_neuron(neurons_state, layer, 0)
     assert eff is no_update and avg is no_update
     assert is_alert(note) and "layer" in text(note)
-    fig, msg = page.update_sparsity(resources, layer)
+    fig, msg = page.update_sparsity(neurons_state, layer)
     assert fig is no_update and is_alert(msg)
-    assert page.update_unit_range(resources, layer, 3) == (no_update,) * 3
+    assert page.update_unit_range(neurons_state, layer, 3) == (no_update,) * 3
 
 
 @pytest.mark.parametrize("unit", [99, 64, -1, 2.5, "3", None, [1], {}, True, 1e308, -1e308]
                          + NON_FINITE)
-def test_bad_unit_is_a_message(resources, unit):
-    eff, avg, note = page.update_neuron(resources, 1, unit)
+def test_bad_unit_is_a_message(neurons_state, unit):
+    eff, avg, note = page.update_neuron(neurons_state, 1, unit)
     assert eff is no_update and avg is no_update
     assert is_alert(note) and "neuron" in text(note)
 
 
-def test_unit_out_of_range_for_the_output_layer(resources):
-    _, _, note = page.update_neuron(resources, 3, 10)
+def test_unit_out_of_range_for_the_output_layer(neurons_state):
+    _, _, note = page.update_neuron(neurons_state, 3, 10)
     assert is_alert(note) and "0 to 9" in text(note)
-    eff, _, _ = page.update_neuron(resources, 3, 9.0)  # an integral float is a fine unit
+    eff, _, _ = page.update_neuron(neurons_state, 3, 9.0)  # an integral float is a fine unit
     assert isinstance(eff, go.Figure)
 
 
-def test_unit_range_follows_the_layer(resources):
-    mx, marks, value = page.update_unit_range(resources, 3, 40)
+def test_unit_range_follows_the_layer(neurons_state):
+    mx, marks, value = page.update_unit_range(neurons_state, 3, 40)
     assert (mx, value) == (9, 9) and sorted(marks) == list(range(10))
-    mx, marks, value = page.update_unit_range(resources, 2, 5)
+    mx, marks, value = page.update_unit_range(neurons_state, 2, 5)
     assert (mx, value) == (63, 5) and max(marks) == 63
-    assert page.update_unit_range(resources, 1, 1e308)[2] == 63
+    assert page.update_unit_range(neurons_state, 1, 1e308)[2] == 63
     for unit in (None, "x", math.nan, math.inf, -3, 2.5, True, [4]):
-        assert page.update_unit_range(resources, 1, unit)[2] == 0
+        assert page.update_unit_range(neurons_state, 1, unit)[2] == 0
 
 
 @pytest.mark.parametrize("layer", [1, 2, 3])
-def test_sparsity_reports_the_measured_medians(resources, model, layer):
-    fig, sentence = page.update_sparsity(resources, layer)
+def test_sparsity_reports_the_measured_medians(neurons_state, model, layer):
+    fig, sentence = page.update_sparsity(neurons_state, layer)
     counts = activation_sparsity(model.net, model.split.X_test, layer)
     strong, mild = np.median(counts[:, 0]), np.median(counts[:, 1])
     assert f"{strong:g} strongly and {mild:g} mildly active" in sentence
@@ -204,11 +213,11 @@ def test_sparsity_reports_the_measured_medians(resources, model, layer):
 # ---------------------------------------------------------------- part 2: attack
 
 @pytest.mark.parametrize("clip", [True, False])
-def test_attack_flips_the_prediction_beyond_the_flip_strength(resources, attack, clip):
+def test_attack_flips_the_prediction_beyond_the_flip_strength(neurons_state, attack, clip):
     sweep = attack["sweeps"][clip]
     assert sweep.flip_strength is not None
     for s in (0.0, sweep.flip_strength, min(3.0, sweep.flip_strength + 0.2), 3.0):
-        image, curve, result = page.update_attack(resources, 7, 0, clip, s)
+        image, curve, result = page.update_attack(neurons_state, 7, 0, clip, s)
         i = int(round(s * 100))
         label, pct = PREDICTION.search(text(result)).groups()
         assert label == str(sweep.predicted[i])
@@ -221,23 +230,23 @@ def test_attack_flips_the_prediction_beyond_the_flip_strength(resources, attack,
         np.testing.assert_allclose(np.asarray(curve.data[0].y), sweep.target_proba, atol=1e-6)
         xs = sorted(sh.x0 for sh in curve.layout.shapes)
         assert xs == pytest.approx(sorted([sweep.flip_strength, s]))
-    _, _, result = page.update_attack(resources, 7, 0, clip, 0.0)
+    _, _, result = page.update_attack(neurons_state, 7, 0, clip, 0.0)
     assert PREDICTION.search(text(result)).group(1) == "7"
-    _, _, result = page.update_attack(resources, 7, 0, clip, sweep.flip_strength)
+    _, _, result = page.update_attack(neurons_state, 7, 0, clip, sweep.flip_strength)
     assert PREDICTION.search(text(result)).group(1) == "0"
 
 
-def test_flip_strength_is_explained_in_pixel_terms(resources, attack):
+def test_flip_strength_is_explained_in_pixel_terms(neurons_state, attack):
     f = attack["sweeps"][True].flip_strength
-    _, _, result = page.update_attack(resources, 7, 0, True, 1.0)
+    _, _, result = page.update_attack(neurons_state, 7, 0, True, 1.0)
     t = text(result)
     assert "largest absolute pixel is 1" in t
     assert f"no pixel moves by more than {f:.2f} ({100 * f:.0f}% of the range)" in t
     assert f"average pixel by {f * np.abs(attack['pattern']).mean():.3f}" in t
 
 
-def test_moving_only_the_strength_patches_the_cursor(resources, attack):
-    image, curve, result = page.update_attack(resources, 7, 0, True, 1.37, strength_only=True)
+def test_moving_only_the_strength_patches_the_cursor(neurons_state, attack):
+    image, curve, result = page.update_attack(neurons_state, 7, 0, True, 1.37, strength_only=True)
     assert isinstance(curve, Patch)
     ops = curve.to_plotly_json()["operations"]
     sets = {tuple(op["location"]): op["params"]["value"] for op in ops if op["operation"] == "Assign"}
@@ -246,21 +255,21 @@ def test_moving_only_the_strength_patches_the_cursor(resources, attack):
     assert "1.37" in image.layout.title.text
 
 
-def test_strength_snaps_to_the_sweep_grid(resources, attack):
+def test_strength_snaps_to_the_sweep_grid(neurons_state, attack):
     sweep = attack["sweeps"][True]
-    _, _, a = page.update_attack(resources, 7, 0, True, 0.504)
-    _, _, b = page.update_attack(resources, 7, 0, True, 0.5)
+    _, _, a = page.update_attack(neurons_state, 7, 0, True, 0.504)
+    _, _, b = page.update_attack(neurons_state, 7, 0, True, 0.5)
     assert PREDICTION.search(text(a)).groups() == PREDICTION.search(text(b)).groups()
     assert PREDICTION.search(text(a)).group(1) == str(sweep.predicted[50])
 
 
-def test_other_pairs_use_the_first_correct_source(resources, model):
+def test_other_pairs_use_the_first_correct_source(neurons_state, model):
     net, split = model.net, model.split
     pred = net.classes[forward(net, split.X_test).argmax(axis=1)]
     row = int(np.flatnonzero((split.y_test == 3) & (pred == 3))[0])
     sweep = overlay_sweep(net, split.X_test[row], normalized_pattern(effective_weights(net, 3, 8)),
                           8, np.linspace(0, 3, 301), clip=(0.0, 1.0))
-    _, _, result = page.update_attack(resources, "3", "8", True, 3.0)
+    _, _, result = page.update_attack(neurons_state, "3", "8", True, 3.0)
     label, pct = PREDICTION.search(text(result)).groups()
     assert label == str(sweep.predicted[-1])
     assert float(pct) == pytest.approx(100 * sweep.confidence[-1], abs=0.006)
@@ -269,8 +278,8 @@ def test_other_pairs_use_the_first_correct_source(resources, model):
 
 @pytest.mark.parametrize("strength", [-5, -0.01, 3.01, 1e308, -1e308, "abc", "1", None, [1], {}, True]
                          + NON_FINITE)
-def test_bad_strength_is_a_message(resources, strength):
-    image, curve, result = page.update_attack(resources, 7, 0, True, strength)
+def test_bad_strength_is_a_message(neurons_state, strength):
+    image, curve, result = page.update_attack(neurons_state, 7, 0, True, strength)
     assert image is no_update and curve is no_update
     assert is_alert(result) and "strength" in text(result)
 
@@ -278,15 +287,15 @@ def test_bad_strength_is_a_message(resources, strength):
 @pytest.mark.parametrize("source,target", [(7, 7), ("0", 0), (10, 0), (-1, 0), (7, 12), ("x", 0),
                                            ("77", 0), (None, 0), (7, None), (7.5, 0), (True, 0),
                                            ([7], 0), (7, {}), (math.nan, 0), (7, math.inf), (1e308, 0)])
-def test_bad_digits_are_a_message(resources, source, target):
-    image, curve, result = page.update_attack(resources, source, target, True, 1.0)
+def test_bad_digits_are_a_message(neurons_state, source, target):
+    image, curve, result = page.update_attack(neurons_state, source, target, True, 1.0)
     assert image is no_update and curve is no_update
     assert is_alert(result) and "digit" in text(result)
 
 
 @pytest.mark.parametrize("clip", [None, "yes", 1, 0, [], {}, [True]])
-def test_bad_clip_is_a_message(resources, clip):
-    image, curve, result = page.update_attack(resources, 7, 0, clip, 1.0)
+def test_bad_clip_is_a_message(neurons_state, clip):
+    image, curve, result = page.update_attack(neurons_state, 7, 0, clip, 1.0)
     assert image is no_update and is_alert(result) and "clip" in text(result)
 
 
@@ -311,7 +320,7 @@ def _post(client, body: str):
 
 ATTACK_OUT = [(ids.ATTACK_IMAGE, "figure"), (ids.ATTACK_CURVE, "figure"), (ids.ATTACK_RESULT, "children")]
 NEURON_OUT = [(ids.NEURONS_EFFECTIVE, "figure"), (ids.NEURONS_AVERAGE, "figure"),
-              (page.NEURONS_NOTE, "children")]
+              (ids.NEURONS_NOTE, "children")]
 
 
 def _attack_inputs(source, target, clip, strength):
@@ -361,8 +370,8 @@ def test_post_hostile_neuron_is_a_message_not_an_error(dash_app, layer, unit):
     r = _post(dash_app.server.test_client(), body)
     assert r.status_code == 200, r.data[:300]
     resp = r.get_json()["response"]
-    assert set(resp) == {page.NEURONS_NOTE}
-    assert resp[page.NEURONS_NOTE]["children"]["type"] == "Alert"
+    assert set(resp) == {ids.NEURONS_NOTE}
+    assert resp[ids.NEURONS_NOTE]["children"]["type"] == "Alert"
     assert b"Something went wrong" not in r.data
 
 
@@ -374,13 +383,13 @@ def test_post_neuron_and_sparsity_and_unit_range(dash_app, model):
     want = effective_weights(model.net, 2, 7).reshape(28, 28)[::-1]
     np.testing.assert_allclose(z, want, rtol=1e-5, atol=1e-7)
 
-    r = _post(client, _body([(ids.NEURONS_SPARSITY, "figure"), (page.SPARSITY_NOTE, "children")],
+    r = _post(client, _body([(ids.NEURONS_SPARSITY, "figure"), (ids.NEURONS_SPARSITY_NOTE, "children")],
                             [(ids.NEURONS_LAYER, "value", 2)]))
     assert r.status_code == 200
     med = np.median(activation_sparsity(model.net, model.split.X_test, 2), axis=0)
-    sentence = r.get_json()["response"][page.SPARSITY_NOTE]["children"]
+    sentence = r.get_json()["response"][ids.NEURONS_SPARSITY_NOTE]["children"]
     assert f"{med[0]:g} strongly and {med[1]:g} mildly" in sentence
-    r = _post(client, _body([(ids.NEURONS_SPARSITY, "figure"), (page.SPARSITY_NOTE, "children")],
+    r = _post(client, _body([(ids.NEURONS_SPARSITY, "figure"), (ids.NEURONS_SPARSITY_NOTE, "children")],
                             [(ids.NEURONS_LAYER, "value", "2; drop table")]))
     assert r.status_code == 200 and b"Something went wrong" not in r.data
 
@@ -396,11 +405,11 @@ def test_post_neuron_and_sparsity_and_unit_range(dash_app, model):
 
 
 @pytest.mark.parametrize("layer", [1, 2])
-def test_every_hidden_unit_has_a_truthful_note(resources, model, layer):
+def test_every_hidden_unit_has_a_truthful_note(neurons_state, model, layer):
     """Dead units (never active on a training image) say so; the others give their share."""
     active = (forward(model.net, model.split.X_train, layer) > 0).mean(axis=0)
     for unit, share in enumerate(active):
-        note = text(page.update_neuron(resources, layer, unit)[2])
+        note = text(page.update_neuron(neurons_state, layer, unit)[2])
         if share == 0:
             assert "silent on every training image" in note
         else:

@@ -10,8 +10,10 @@ from dash import no_update
 from scipy.spatial import cKDTree
 
 from app import ids
-from app.figures_iris import HALF_TRACE, trace_index
-from app.pages import svm
+from app.figures import HALF_TRACE, region_z, trace_index
+from app.pages import svm as svm_page
+from app.pages.svm import callbacks as svm
+from app.pages.svm import compute as svm_compute
 from app.resources import IRIS_BOUNDS
 from app.components import link_zoom_js
 from tests.app.test_iris import (BAD_CLICKS, is_message, library, operations, post, predictions,
@@ -20,25 +22,32 @@ from tests.app.test_iris import (BAD_CLICKS, is_message, library, operations, po
 MODELS = ("svm_linear", "svm_rbf")
 
 
-def test_base_figures_are_built_once_on_the_same_extended_plane(resources):
-    figs = [svm.base_figure(resources, g) for g in (ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP)]
-    assert figs[0] is svm.base_figure(resources, ids.SVM_LINEAR_MAP)
+def test_base_figures_are_built_once_on_the_same_extended_plane(resources, svm_state):
+    figs = [svm_state.figures[g] for g in (ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP)]
+    assert svm_state.figures is svm_state.figures and figs[0] is svm_state.figures[ids.SVM_LINEAR_MAP]
     for fig, name in zip(figs, MODELS):
         assert tuple(fig.layout.xaxis.range) == IRIS_BOUNDS[:2]
         assert tuple(fig.layout.yaxis.range) == IRIS_BOUNDS[2:]
         assert fig.data[-1].name == "clicked"
         assert fig.data[trace_index(fig, HALF_TRACE)].visible is True
-        # the heatmap is this model's grid, not the other's
+        # the heatmap is this model's grid, not the other's: uint8 values k * levels + q
+        # (class k, confidence step q < levels = 255 // K)
         grid = resources.iris_grids[name]
         k = len(resources.iris.names)
-        assert np.array_equal(np.floor(np.asarray(fig.data[0].z)).astype(int), grid.predicted.astype(int))
-        assert np.asarray(fig.data[0].z).max() < k
+        levels = 255 // k
+        z = np.asarray(fig.data[0].z)
+        assert z.dtype == np.uint8 and fig.data[0].zmax == k * levels
+        assert np.array_equal(z.astype(int) // levels, grid.predicted.astype(int))
+        assert z.max() < k * levels
+        conf = (grid.max_proba - 1 / k) / (1 - 1 / k)
+        assert np.all(np.abs(z.astype(int) % levels - np.clip(conf, 0, 1) * levels) <= 1)
+        assert np.array_equal(z, region_z(grid)[0])
     assert figs[0].layout.uirevision != figs[1].layout.uirevision
 
 
 @pytest.mark.parametrize("point", [(10.0, 10.0), (4.9, 1.6), (-2.0, -6.0), (0.1, 5.0)])
-def test_click_shows_both_models_side_by_side_and_marks_both_maps(resources, point):
-    children, p_lin, p_rbf = svm.update_svm_result(resources, {"points": [{"x": point[0], "y": point[1]}]})
+def test_click_shows_both_models_side_by_side_and_marks_both_maps(resources, svm_state, point):
+    children, p_lin, p_rbf = svm.update_svm_result(svm_state, {"points": [{"x": point[0], "y": point[1]}]})
     assert predictions(children) == [library(resources, m, *point)[:2] for m in MODELS]
     shown = text(children)
     assert shown.index("Linear SVM") < shown.index("RBF SVM")
@@ -51,14 +60,14 @@ def test_click_shows_both_models_side_by_side_and_marks_both_maps(resources, poi
 
 
 @pytest.mark.parametrize("click", BAD_CLICKS)
-def test_bad_clicks_give_a_message(resources, click):
-    children, p_lin, p_rbf = svm.update_svm_result(resources, click)
+def test_bad_clicks_give_a_message(svm_state, click):
+    children, p_lin, p_rbf = svm.update_svm_result(svm_state, click)
     assert is_message(children) and text(children)
     assert p_lin is no_update and p_rbf is no_update
 
 
-def test_rbf_summary_matches_what_the_model_does(resources):
-    s = svm.rbf_summary(resources)
+def test_rbf_summary_matches_what_the_model_does(resources, svm_state):
+    s = svm_state.rbf_summary
     model = resources.iris.models["svm_rbf"]
     # the far answer really is the same in every direction
     far_points = np.array([[-1000.0, 0.0], [0.0, -1000.0], [500.0, -800.0], [1e6, 1e6]])
@@ -68,17 +77,17 @@ def test_rbf_summary_matches_what_the_model_does(resources):
     d, _ = cKDTree(resources.iris.X).query(np.column_stack([gx.ravel(), gy.ravel()]))
     proba = grid.proba.reshape(-1, 3)
     top = proba.max(axis=1)
-    assert top[d > s["confident_within"]].max() < svm.CONFIDENT <= top.max()
+    assert top[d > s["confident_within"]].max() < svm_compute.CONFIDENT <= top.max()
     assert s["same_beyond"] is not None
     beyond = d > s["same_beyond"]
     assert beyond.any()
-    assert np.abs(proba[beyond] - s["far"]).max() < svm.SAME
+    assert np.abs(proba[beyond] - s["far"]).max() < svm_compute.SAME
     # the linear SVM, by contrast, is sure far out
     assert library(resources, "svm_linear", 10, 10)[1] > 90
 
 
-def test_layout_states_measured_numbers_and_accuracies(resources):
-    page = svm.layout(resources)
+def test_layout_states_measured_numbers_and_accuracies(resources, svm_state):
+    page = svm_page.layout(svm_state)
     blob = json.dumps(page.to_plotly_json(), default=lambda o: o.to_plotly_json()
                       if hasattr(o, "to_plotly_json") else str(o))
     for id_ in (ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP, ids.SVM_RESULT):
@@ -86,7 +95,7 @@ def test_layout_states_measured_numbers_and_accuracies(resources):
     shown = text(page)
     for m in MODELS:
         assert f"{100 * resources.iris.accuracy(m):.2f}% here, about 96.6% in the essay" in shown
-    s = svm.rbf_summary(resources)
+    s = svm_state.rbf_summary
     k = int(np.argmax(s["far"]))
     assert f"{resources.iris.names[k]} at {100 * s['far'][k]:.1f}%" in shown
     assert f"at most {s['confident_within']:.1f} cm" in shown
