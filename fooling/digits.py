@@ -61,18 +61,19 @@ class DigitError(ValueError):
     """A file, drawing, array or URL string that cannot become a digit; the message says why."""
 
 
-def as_image(x, *, what: str = "the image") -> np.ndarray:
-    """Check a flat image of 784 finite numbers.
+def as_image(x, *, size: int = SIDE * SIDE, what: str = "the image") -> np.ndarray:
+    """Check a flat image of ``size`` finite numbers.
 
     Parameters
     ----------
-    x : array-like of shape (784,) or (28, 28)
+    x : array-like of shape (size,), or (28, 28) when ``size`` is 784
+    size : int, default=784
     what : str
         How the message names it.
 
     Returns
     -------
-    ndarray of shape (784,), float64 (a new array)
+    ndarray of shape (size,), float64 (a new array)
 
     Raises
     ------
@@ -82,9 +83,10 @@ def as_image(x, *, what: str = "the image") -> np.ndarray:
     try:
         a = np.array(x, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise DigitError(f"{what} must be {SIDE * SIDE} numbers") from exc
-    if a.size != SIDE * SIDE or a.shape not in ((SIDE * SIDE,), (SIDE, SIDE)):
-        raise DigitError(f"{what} must be {SIDE * SIDE} numbers ({SIDE}x{SIDE}), got shape {a.shape}")
+        raise DigitError(f"{what} must be {size} numbers") from exc
+    shapes = ((size,), (SIDE, SIDE)) if size == SIDE * SIDE else ((size,),)
+    if a.shape not in shapes:
+        raise DigitError(f"{what} must be {size} numbers, got shape {a.shape}")
     if not np.all(np.isfinite(a)):
         raise DigitError(f"{what} contains NaN or infinite values")
     return a.reshape(-1)
