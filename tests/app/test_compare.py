@@ -1,18 +1,20 @@
-"""/compare without a browser: the numbers against the core library, the memoised helpers,
-the callbacks called directly and through POSTs, and the figure factories.
+"""/compare without a browser: the numbers against the core library, the page's state (measured
+once), the callbacks called directly and through POSTs, and the figure factories.
 
-The page's grids are made coarse here (:data:`SMALL`, shared with the browser test so
-both reuse one memoised computation); the numbers are compared with the core library
-run at the same resolutions.
+The page's grids are made coarse here (:data:`SMALL`, shared with the browser test); the
+numbers are compared with the core library run at the same resolutions.
 """
 
 from __future__ import annotations
 
+import gc
 import inspect
 import json
 import math
 import re
 import threading
+import time
+import weakref
 
 import numpy as np
 import plotly.graph_objects as go
@@ -20,12 +22,16 @@ import pytest
 from dash import Patch, no_update
 
 from app import ids
-from app.figures_compare import (DENSITY_COLORS, MODEL_COLORS, density_map_z, make_confidence_curves_figure,
-                                 make_density_map_figure)
-from app.pages import compare
+from app.pages import compare as compare_page
+from app.pages.compare import callbacks as cb
+from app.pages.compare import compute as compare
+from app.pages.compare.figures import (DENSITY_COLORS, MODEL_COLORS, density_map_z, make_confidence_curves_figure,
+                                       make_density_map_figure)
+from app.pages.compare.text import table_rows
 from fooling.analysis import workspace_fooling_rates
 from fooling.grids import disc_grid
 from fooling.metrics import confidence_vs_distance
+from fooling.metrics_maps import log_density_level
 from fooling.probes import data_radius
 from fooling.regions import contour_segments
 from tests.app.test_iris import is_message, operations, post, text
@@ -39,10 +45,13 @@ BAD_MODELS = [None, "", "nope", "LOGISTIC", ["logistic"], 3, 1.5, math.nan, True
               "logistic ", "x" * 500]
 BAD_VIEWS = [None, "", "far", ["disc"], 0, {"view": "disc"}, True]
 PERCENT = re.compile(r"(-?\d+\.\d+)%")
+MEASURED = ("summary", "curves", "curve_lines", "curves_figure", "density_maps", "density_figures")
+"""The page state's measurements (computed once, on first use or by ``warm()``)."""
 
 
 @pytest.fixture(scope="module", autouse=True)
 def small_grids():
+    """The page's resolutions made coarse for the whole module (before any state or app is built)."""
     with pytest.MonkeyPatch.context() as mp:
         for k, v in SMALL.items():
             mp.setattr(compare, k, v)
@@ -50,10 +59,26 @@ def small_grids():
 
 
 @pytest.fixture(scope="module")
+def state(resources, small_grids):
+    """The page's state at the test resolutions, warmed as ``create_app`` warms it."""
+    return compare.State(resources).warm()
+
+
+@pytest.fixture(scope="module")
 def truth(resources):
     """What the core library measures for the session workspace at the test resolution."""
     return workspace_fooling_rates(resources.workspace, Rs=compare.RS, threshold=compare.THRESHOLD,
                                    resolution=SMALL["RESOLUTION"])
+
+
+class NoMeasuring:
+    """Stands in for a state's ``analysis``: lists the models, refuses to measure anything."""
+
+    def __init__(self, real):
+        self.planes = real.planes
+
+    def __getattr__(self, name):
+        raise AssertionError(f"measured {name}")
 
 
 def pct(v: float) -> str:
@@ -68,21 +93,21 @@ def test_page_measures_at_the_libraries_documented_resolutions():
         inspect.signature(confidence_vs_distance).parameters["resolution"].default
 
 
-def test_layout_computes_nothing_and_leaves_placeholders(workspace):
-    from app.resources import Resources
-
-    fresh = Resources(workspace, grid=40)
-    page = compare.layout(fresh)
-    assert fresh not in compare._CACHE  # nothing measured for this Resources object
+def test_layout_computes_nothing_and_leaves_placeholders(resources):
+    fresh = compare.State(resources)
+    fresh.analysis = NoMeasuring(resources.analysis)  # any measurement asked for fails the test
+    page = compare_page.layout(fresh)
+    assert not set(MEASURED) & set(vars(fresh))  # nothing measured for this state
     found = json.dumps(page.to_plotly_json(), default=lambda o: o.to_plotly_json())
-    for cid in (ids.COMPARE_MODEL, ids.COMPARE_CURVES, ids.COMPARE_DENSITY, compare.TABLE_BOX,
-                compare.VIEW, compare.LOAD):
+    for cid in (ids.COMPARE_MODEL, ids.COMPARE_CURVES, ids.COMPARE_DENSITY, ids.COMPARE_TABLE_BOX,
+                ids.COMPARE_VIEW, ids.COMPARE_LOAD):
         assert f'"{cid}"' in found
     assert f'"{ids.COMPARE_TABLE}"' not in found  # the table arrives with the first callback
 
 
-def test_table_rows_equal_workspace_fooling_rates(resources, truth):
-    rows = compare.table_rows(resources)
+def test_table_rows_equal_workspace_fooling_rates(resources, state, truth):
+    assert state.summary["resolution"] == SMALL["RESOLUTION"]
+    rows = table_rows(resources, state.summary)
     assert [r["name"] for r in rows] == list(compare.MODELS)
     assert set(truth["models"]) == set(compare.MODELS)
     for r in rows:
@@ -100,8 +125,8 @@ def test_table_rows_equal_workspace_fooling_rates(resources, truth):
     assert acc["logistic"] == f"{100 * resources.iris.accuracy('logistic'):.1f}%"
 
 
-def test_overview_text_states_definitions_and_numbers(resources, truth):
-    paragraphs, table, fig, note = compare.update_overview(resources)
+def test_overview_text_states_definitions_and_numbers(resources, state, truth):
+    paragraphs, table, fig, note = cb.update_overview(state)
     shown = text(paragraphs)
     n = truth["resolution"]
     assert f"{n} × {n}" in shown
@@ -122,12 +147,12 @@ def test_overview_text_states_definitions_and_numbers(resources, truth):
     assert [row.children[4].children for row in body] == [pct(truth["models"][m]["R10"]) for m in compare.MODELS]
 
 
-def test_curves_are_the_libraries_for_every_model(resources):
-    _, _, fig, note = compare.update_overview(resources)
+def test_curves_are_the_libraries_for_every_model(resources, state):
+    _, _, fig, note = cb.update_overview(state)
     medians = [t for t in fig.data if t.showlegend is not False and t.name in compare.LABELS.values()]
     assert [t.name for t in medians] == [compare.LABELS[m] for m in compare.MODELS]
     assert len(fig.data) >= 2 * len(compare.MODELS)
-    p = compare.planes(resources)["logistic"]
+    p = state.planes["logistic"]
     ref = confidence_vs_distance(p.proba_fn, resources.iris.X, R=compare.FLAG_R,
                                  resolution=SMALL["CURVE_RESOLUTION"])
     ok = ref["count"] > 0
@@ -136,7 +161,7 @@ def test_curves_are_the_libraries_for_every_model(resources):
     assert np.allclose(np.asarray(trace.y, float), ref["median"][ok], atol=1e-6)
     # the essay's point, read off the curves: linear heads stay sure far out, RBF models do not
     for name in compare.MODELS:
-        c = compare.curve(resources, name)
+        c = state.curves[name]
         last = c["median"][np.flatnonzero(c["count"])[-1]]
         if name in ("logistic", "mlp_identity"):
             assert last >= compare.THRESHOLD
@@ -145,8 +170,8 @@ def test_curves_are_the_libraries_for_every_model(resources):
         assert f"{compare.LABELS[name]} {100 * last:.1f}%" in note
 
 
-def test_the_tanh_curve_covers_its_whole_square(resources):
-    c = compare.curve(resources, "mlp_tanh")
+def test_the_tanh_curve_covers_its_whole_square(resources, state):
+    c = state.curves["mlp_tanh"]
     m = resources.workspace.mnist["tanh"]
     centroid, radius = data_radius(m.train_hidden)
     corners = np.array([[-1, -1], [-1, 1], [1, -1], [1, 1]], float)
@@ -156,9 +181,9 @@ def test_the_tanh_curve_covers_its_whole_square(resources):
 
 
 @pytest.mark.parametrize("name", compare.MODELS)
-def test_density_map_is_counted_on_the_tables_grid(resources, truth, name):
-    d = compare.density_map(resources, name)
-    p = compare.planes(resources)[name]
+def test_density_map_is_counted_on_the_tables_grid(state, truth, name):
+    d = state.density_maps[name]
+    p = state.planes[name]
     m = truth["models"][name]
     top, flagged = d["top"], d["flagged"]
     inside = np.isfinite(top)
@@ -190,18 +215,18 @@ def test_density_map_is_counted_on_the_tables_grid(resources, truth, name):
 
 
 @pytest.mark.parametrize("name", ["logistic", "mlp_identity"])
-def test_log_density_level_is_the_checks_boundary(resources, name):
-    p = compare.planes(resources)[name]
-    level = compare.log_density_level(p.density)
+def test_log_density_level_is_the_checks_boundary(state, name):
+    p = state.planes[name]
+    level = log_density_level(p.density)
     ld = p.density.log_density(p.points)
     assert np.array_equal(p.density.in_distribution(p.points), ld > level)
     assert 0 < np.mean(ld <= level) <= 0.02
-    above = np.sum(ld > compare.log_density_level(p.density, 50))  # iris has duplicate flowers: ties
+    above = np.sum(ld > log_density_level(p.density, 50))  # iris has duplicate flowers: ties
     assert len(ld) - math.ceil(len(ld) / 2) - 3 <= above <= len(ld) - math.ceil(len(ld) / 2)
-    contours = compare.density_map(resources, name)["contours"]
+    contours = state.density_maps[name]["contours"]
     assert len(contours) == 2 and len(next(iter(contours.values()))) > 0
     # the solid line is the boundary level traced on a regular grid over the disc's square
-    d = compare.density_map(resources, name)
+    d = state.density_maps[name]
     (c0, c1), rho, n = d["centroid"], d["rho"], SMALL["CONTOUR_RESOLUTION"]
     cx, cy = np.linspace(c0 - rho, c0 + rho, n), np.linspace(c1 - rho, c1 + rho, n)
     gx, gy = np.meshgrid(cx, cy)
@@ -210,57 +235,65 @@ def test_log_density_level_is_the_checks_boundary(resources, name):
     assert np.allclose(first, contour_segments(logd, cx, cy, level))
 
 
-def test_everything_is_computed_once_per_resources(resources):
-    compare.warm(resources)
-    keys = set(compare._CACHE[resources])
+def test_everything_is_measured_once_per_state(state, monkeypatch):
+    assert set(MEASURED) <= set(vars(state))  # warm() measured it all
+    maps, figures, summary = state.density_maps, state.density_figures, state.summary
+    overview = cb.update_overview(state)
+    monkeypatch.setattr(state, "analysis", NoMeasuring(state.analysis))  # nothing is measured again
+    for name in ("make_density_map_figure", "make_confidence_curves_figure"):
+        monkeypatch.setattr(compare, name, lambda *a, **k: pytest.fail("a figure was rebuilt"))
     for name in compare.MODELS:
-        assert ("curve", name, SMALL["CURVE_RESOLUTION"]) in keys
-        assert ("map", name, SMALL["RESOLUTION"], SMALL["CONTOUR_RESOLUTION"]) in keys
-        assert compare.density_map(resources, name) is compare.density_map(resources, name)
-        assert compare.density_figure(resources, name) is compare.density_figure(resources, name)
-    assert compare.summary(resources) is compare.summary(resources)
-    assert compare.update_overview(resources)[2] is compare.update_overview(resources)[2]
+        assert state.density_maps[name] is maps[name]
+        assert state.density_figures[name] is figures[name]
+        assert cb.update_density(state, name, "disc")[0] is figures[name]
+    assert state.summary is summary
+    assert cb.update_overview(state)[2] is overview[2] is state.curves_figure
 
 
-def test_memo_builds_once_under_concurrent_first_calls():
-    class Owner:
-        pass
+def test_a_measurement_is_made_once_under_concurrent_first_reads(resources, state):
+    real = resources.analysis
+    calls = []
 
-    owner, calls, barrier = Owner(), [], threading.Barrier(8)
+    class Counting:
+        def __getattr__(self, name):
+            return getattr(real, name)
 
-    def build():
-        calls.append(1)
-        return object()
+        def fooling_rates(self, **kwargs):
+            calls.append(kwargs)
+            time.sleep(0.05)  # a slow first measurement: the other readers arrive meanwhile
+            return real.fooling_rates(**kwargs)
 
-    results = []
+    fresh = compare.State(resources)
+    fresh.analysis = Counting()
+    barrier, results = threading.Barrier(8), []
 
     def worker():
         barrier.wait()
-        results.append(compare.memo(owner, ("k",), build))
+        results.append(fresh.summary)
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(calls) == 1 and all(r is results[0] for r in results)
-    assert owner in compare._CACHE
-    del owner, results
-    import gc
-
+    assert len(calls) == 1 and len(results) == 8 and all(r is results[0] for r in results)
+    assert results[0] == state.summary  # the same numbers (from the analysis's disk cache)
+    # nothing outside the state keeps it (or its measurements) alive
+    ref = weakref.ref(fresh)
+    del fresh, results, threads, worker
     gc.collect()
-    assert not any(type(k).__name__ == "Owner" for k in list(compare._CACHE.keys()))
+    assert ref() is None
 
 
 # ---- the density callback ------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", compare.MODELS)
-def test_choosing_a_model_shows_its_map_and_numbers(resources, name):
-    fig, note = compare.update_density(resources, name, "disc")
-    d = compare.density_map(resources, name)
+def test_choosing_a_model_shows_its_map_and_numbers(state, name):
+    fig, note = cb.update_density(state, name, "disc")
+    d = state.density_maps[name]
     assert isinstance(fig, go.Figure)
     assert fig.layout.uirevision == f"compare-density-{name}-disc"
-    p = compare.planes(resources)[name]
+    p = state.planes[name]
     z = density_map_z(d["top"], d["flagged"], threshold=compare.THRESHOLD, chance=1 / p.n_classes)
     assert np.array_equal(np.asarray(fig.data[0].z), z, equal_nan=True)
     assert note.startswith(compare.LABELS[name])
@@ -271,15 +304,15 @@ def test_choosing_a_model_shows_its_map_and_numbers(resources, name):
         assert pct(d["max_confidence"]) in note and "nothing for the density check" in note
 
 
-def test_view_near_the_data_is_a_copy_or_a_patch(resources):
+def test_view_near_the_data_is_a_copy_or_a_patch(state):
     name = "mlp_identity"
-    d = compare.density_map(resources, name)
-    fig, note = compare.update_density(resources, name, "near")
+    d = state.density_maps[name]
+    fig, note = cb.update_density(state, name, "near")
     x0, x1, y0, y1 = d["views"]["near"]
     assert tuple(fig.layout.xaxis.range) == (x0, x1) and tuple(fig.layout.yaxis.range) == (y0, y1)
-    cached = compare.density_figure(resources, name)
+    cached = state.density_figures[name]
     assert fig is not cached and tuple(cached.layout.xaxis.range) == d["views"]["disc"][:2]
-    patch, unchanged = compare.update_density(resources, name, "near", trigger="view")
+    patch, unchanged = cb.update_density(state, name, "near", trigger="view")
     assert isinstance(patch, Patch) and unchanged is no_update
     got = {tuple(o["location"]): o["params"]["value"] for o in operations(patch)}
     assert got[("layout", "xaxis", "range")] == [x0, x1]
@@ -291,15 +324,15 @@ def test_view_near_the_data_is_a_copy_or_a_patch(resources):
 
 
 @pytest.mark.parametrize("model", BAD_MODELS)
-def test_bad_model_gives_a_message(resources, model):
-    fig, note = compare.update_density(resources, model, "disc")
+def test_bad_model_gives_a_message(state, model):
+    fig, note = cb.update_density(state, model, "disc")
     assert fig is no_update and is_message(note) and "Unknown model" in text(note)
 
 
 @pytest.mark.parametrize("view", BAD_VIEWS)
-def test_bad_view_gives_a_message(resources, view):
+def test_bad_view_gives_a_message(state, view):
     for trigger in ("model", "view"):
-        fig, note = compare.update_density(resources, "logistic", view, trigger)
+        fig, note = cb.update_density(state, "logistic", view, trigger)
         assert fig is no_update and is_message(note) and "Unknown view" in text(note)
 
 
@@ -307,17 +340,17 @@ def test_bad_view_gives_a_message(resources, view):
 
 def _density_inputs(model, view):
     return [{"id": ids.COMPARE_MODEL, "property": "value", "value": model},
-            {"id": compare.VIEW, "property": "value", "value": view}]
+            {"id": ids.COMPARE_VIEW, "property": "value", "value": view}]
 
 
 @pytest.mark.parametrize("data", [0, None, "x", {"a": 1}, [1e308], -1])
 def test_post_load_fills_table_and_curves_whatever_it_carries(dash_app, resources, truth, data):
     client = dash_app.server.test_client()
-    resp = post(client, dash_app, f"{compare.TEXT}.children",
-                [{"id": compare.LOAD, "property": "data", "value": data}], [f"{compare.LOAD}.data"])
+    resp = post(client, dash_app, f"{ids.COMPARE_TEXT}.children",
+                [{"id": ids.COMPARE_LOAD, "property": "data", "value": data}], [f"{ids.COMPARE_LOAD}.data"])
     assert resp.status_code == 200
     body = resp.get_json()["response"]
-    shown = text(body[compare.TABLE_BOX]["children"])
+    shown = text(body[ids.COMPARE_TABLE_BOX]["children"])
     for name in compare.MODELS:
         assert compare.LABELS[name] in shown
         assert pct(truth["models"][name]["R10"]) in shown
@@ -331,11 +364,11 @@ def test_post_model_and_view(dash_app, resources):
     assert resp.status_code == 200
     body = resp.get_json()["response"]
     assert body[ids.COMPARE_DENSITY]["figure"]["layout"]["uirevision"] == "compare-density-svm_linear-disc"
-    assert body[compare.DENSITY_NOTE]["children"].startswith(compare.LABELS["svm_linear"])
-    resp = post(client, dash_app, frag, _density_inputs("svm_linear", "near"), [f"{compare.VIEW}.value"])
+    assert body[ids.COMPARE_DENSITY_NOTE]["children"].startswith(compare.LABELS["svm_linear"])
+    resp = post(client, dash_app, frag, _density_inputs("svm_linear", "near"), [f"{ids.COMPARE_VIEW}.value"])
     assert resp.status_code == 200
     body = resp.get_json()["response"]
-    assert compare.DENSITY_NOTE not in body
+    assert ids.COMPARE_DENSITY_NOTE not in body
     assert "app-error" not in json.dumps(body)
 
 
@@ -348,7 +381,7 @@ def test_post_bad_values_get_a_message(dash_app, model, view):
     assert resp.status_code == 200
     body = resp.get_json()["response"]
     assert ids.COMPARE_DENSITY not in body
-    assert body[compare.DENSITY_NOTE]["children"]["type"] == "Alert"
+    assert body[ids.COMPARE_DENSITY_NOTE]["children"]["type"] == "Alert"
     assert "app-error" not in json.dumps(body)
 
 
