@@ -33,7 +33,7 @@ RUN pip install --no-cache-dir . \
     && rm -rf build ./*.egg-info
 
 USER 10001:10001
-RUN python -m fooling build --quiet
+RUN python -m fooling build --quiet && python -m app --prepare
 
 EXPOSE 8050
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \

@@ -62,8 +62,10 @@ def when_ready(server):
     """With ``preload_app``: run one request in the master before the workers fork.
 
     Dash finishes its one-time setup (script routes, validation, CSP hashes) on the first
-    request; done here, every worker (and every worker restarted by ``max_requests``) is
-    born ready instead of each doing it under its first burst of requests.
+    request, and the static bundles are compressed at the best levels (kept on disk, so
+    only the first start on an empty cache pays for it); done here, every worker (and
+    every worker restarted by ``max_requests``) is born ready instead of each doing it
+    under its first burst of requests.
     """
     if not server.cfg.preload_app:
         return
@@ -71,10 +73,15 @@ def when_ready(server):
         wsgi = server.app.wsgi()
         with wsgi.test_client() as client:
             status = client.get("/health").status_code
+        import app
+        from app import serving
+
+        bundles = serving.warm(app.dash_app, app.dash_app.compressor_)
     except Exception:  # never keep the server from starting over a warm-up
         server.log.exception("warm-up request failed")
     else:
-        server.log.info("app set up in the master before forking (/health %s)", status)
+        server.log.info("app set up in the master before forking (/health %s, %d compressed bundles)",
+                        status, bundles)
     # keep the preloaded objects out of the workers' garbage collections, so their memory
     # pages stay shared with the master instead of being copied on first touch
     import gc

@@ -119,7 +119,8 @@ def create_app(resources: Resources | None = None, settings: Settings | None = N
     for path, page in pages.items():
         page.register(app, states[path])
     security.install(app, settings)
-    serving.install(app, serving.StaticCompressor(res.analysis.cache_dir))
+    app.compressor_ = serving.StaticCompressor(res.analysis.cache_dir)
+    serving.install(app, app.compressor_)
     app.resources_ = res
     app.states_ = states
     return app

@@ -1,5 +1,7 @@
 """``python -m app``: serve the dashboard with Flask's development server.
 
+``python -m app --prepare`` builds everything a server needs (models, analyses, the
+compressed bundles) into the cache and exits (the Docker image does this at build time).
 For a public host use gunicorn (see README): ``gunicorn -c gunicorn.conf.py app:server``.
 """
 
@@ -23,13 +25,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=settings.port, help=f"port (env PORT, default {settings.port})")
     p.add_argument("--mnist", default=settings.mnist,
                    help="MNIST source: bundled (default), openml, or a path (env FOOLING_MNIST)")
+    p.add_argument("--prepare", action="store_true",
+                   help="build every model, analysis and compressed bundle into the cache, then exit")
     args = p.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from dataclasses import replace
 
     from fooling.datasets import DataError
 
-    from . import create_app, load_resources
+    from . import create_app, load_resources, serving
 
     settings = replace(settings, host=args.host, port=args.port, mnist=args.mnist)
     try:
@@ -38,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     app = create_app(res, settings)
+    if args.prepare:
+        n = serving.warm(app, app.compressor_, wait=True)
+        print(f"prepared: models, analyses and {n} compressed bundles in {res.analysis.cache_dir}",
+              file=sys.stderr)
+        return 0
+    serving.warm(app, app.compressor_, wait=False)  # the best copies follow in the background
     print(f"fooling dashboard on http://{settings.host}:{settings.port}/", file=sys.stderr)
     app.run(host=settings.host, port=settings.port, debug=False)
     return 0

@@ -7,7 +7,8 @@
   :class:`StaticCompressor`, kept in memory and on disk beside the models (keyed by the
   bytes' hash, so a new version of a bundle is a new file), and served with
   ``Content-Encoding`` to every browser that accepts it. plotly.min.js goes from 4.8 MB
-  to 1.1 MB. :func:`warm` compresses them all before gunicorn forks.
+  to 1.1 MB. :func:`warm` compresses them all before gunicorn forks (the first start
+  on an empty cache takes half a minute longer; later starts read the copies).
 * Fingerprinted URLs (their name carries the package version) are cached by browsers for
   a year (``immutable``); everything else revalidates.
 * A GET of a path no page serves answers the app shell (navbar and a "page not found"
@@ -42,7 +43,7 @@ COMPRESS_CONFIG = {
 """flask-compress settings for dynamic responses (set before it is initialised)."""
 
 STATIC_PREFIXES = ("/_dash-component-suites/", "/_fooling/", "/assets/")
-_FINGERPRINT = re.compile(r"\.v[\w-]+m\d+\.\w+$")
+_FINGERPRINT = re.compile(r"\.v[\w-]+m\d+\.")  # Dash's name.v<version>m<mtime>.ext
 _LEVELS = {"br": 11, "gzip": 9}
 _ONE_YEAR = 31536000
 
@@ -67,6 +68,11 @@ def _accepts(header: str) -> list[str]:
 class StaticCompressor:
     """Best-level compressed copies of static files, in memory and on disk.
 
+    The first request for a file not compressed yet gets a quick copy (brotli 5, gzip 6:
+    milliseconds) while the best one (brotli 11, gzip 9: up to half a minute for
+    plotly.js) is made in a background thread, then kept in memory and on disk for every
+    later request and start. :meth:`finish` waits for those threads.
+
     Parameters
     ----------
     cache_dir : path-like or None
@@ -74,35 +80,50 @@ class StaticCompressor:
         memory only. An unreadable or unwritable folder only costs recompression.
     """
 
+    _QUICK = {"br": 5, "gzip": 6}
+
     def __init__(self, cache_dir=None):
         self.dir = Path(cache_dir) / "static" if cache_dir is not None else None
-        self._memory: dict[tuple[str, str], bytes] = {}
+        self._best: dict[tuple[str, str], bytes] = {}
+        self._quick: dict[tuple[str, str], bytes] = {}
+        self._jobs: dict[tuple[str, str], threading.Thread] = {}
         self._lock = threading.Lock()
 
     def compressed(self, raw: bytes, encoding: str) -> bytes:
-        """``raw`` compressed with ``encoding`` ('br' or 'gzip') at the best level, computed once."""
-        digest = hashlib.sha256(raw).hexdigest()
-        key = (digest, encoding)
-        hit = self._memory.get(key)
+        """``raw`` compressed with ``encoding`` ('br' or 'gzip'): the best copy once there is one."""
+        key = (hashlib.sha256(raw).hexdigest(), encoding)
+        hit = self._best.get(key)
         if hit is not None:
             return hit
         with self._lock:
-            hit = self._memory.get(key)
+            hit = self._best.get(key)
             if hit is None:
-                hit = self._load(digest, encoding)
+                hit = self._load(*key)
+                if hit is not None:
+                    self._best[key] = hit
+                    return hit
+                if key not in self._jobs:
+                    job = threading.Thread(target=self._make_best, args=(raw, key), daemon=True,
+                                           name=f"compress-{encoding}")
+                    self._jobs[key] = job
+                    job.start()
+                hit = self._quick.get(key)
                 if hit is None:
-                    hit = self._compress(raw, encoding)
-                    self._save(digest, encoding, hit)
-                self._memory[key] = hit
+                    hit = self._quick[key] = _compress(raw, encoding, self._QUICK[encoding])
         return hit
 
-    @staticmethod
-    def _compress(raw: bytes, encoding: str) -> bytes:
-        if encoding == "br":
-            import brotli
+    def _make_best(self, raw: bytes, key: tuple[str, str]) -> None:
+        data = _compress(raw, key[1], _LEVELS[key[1]])
+        self._save(*key, data)
+        with self._lock:
+            self._best[key] = data
+            self._quick.pop(key, None)
 
-            return brotli.compress(raw, quality=_LEVELS["br"])
-        return gzip.compress(raw, compresslevel=_LEVELS["gzip"], mtime=0)
+    def finish(self, timeout: float | None = None) -> bool:
+        """Wait for the background compressions; True when none is left running."""
+        for job in list(self._jobs.values()):
+            job.join(timeout)
+        return not any(j.is_alive() for j in self._jobs.values())
 
     def _load(self, digest: str, encoding: str) -> bytes | None:
         if self.dir is None:
@@ -113,10 +134,7 @@ class StaticCompressor:
         except OSError:
             return None
         try:  # a truncated or foreign file must never reach a browser
-            import brotli
-
-            ok = (brotli.decompress(data) if encoding == "br" else gzip.decompress(data))
-            if hashlib.sha256(ok).hexdigest() == digest:
+            if hashlib.sha256(_decompress(data, encoding)).hexdigest() == digest:
                 return data
         except Exception:  # noqa: BLE001 -- any unreadable copy is rebuilt
             pass
@@ -133,6 +151,22 @@ class StaticCompressor:
             tmp.replace(self.dir / f"{digest}.{encoding}")
         except OSError as exc:
             log.warning("cannot cache compressed copy in %s (%s)", self.dir, exc)
+
+
+def _compress(raw: bytes, encoding: str, level: int) -> bytes:
+    if encoding == "br":
+        import brotli
+
+        return brotli.compress(raw, quality=level)
+    return gzip.compress(raw, compresslevel=level, mtime=0)
+
+
+def _decompress(data: bytes, encoding: str) -> bytes:
+    if encoding == "br":
+        import brotli
+
+        return brotli.decompress(data)
+    return gzip.decompress(data)
 
 
 def _page_paths() -> set[str]:
@@ -172,12 +206,12 @@ def install(dash_app, compressor: StaticCompressor) -> None:
         return response
 
 
-def warm(dash_app) -> int:
+def warm(dash_app, compressor: StaticCompressor, *, wait: bool = True) -> int:
     """Compress every bundle the pages load now (before the workers fork); returns how many.
 
     Requests the index page and every script and stylesheet it names, then the
     component suites Dash loads on demand (async chunks, plotly.js), through the test
-    client, with both encodings.
+    client, with both encodings; with ``wait`` also waits for the best-level copies.
     """
     client = dash_app.server.test_client()
     base = dash_app.config.requests_pathname_prefix
@@ -194,4 +228,6 @@ def warm(dash_app) -> int:
         for encoding in ("br", "gzip"):
             r = client.get(url, headers={"Accept-Encoding": encoding})
             count += r.status_code == 200 and r.headers.get("Content-Encoding") == encoding
+    if wait:
+        compressor.finish()
     return count

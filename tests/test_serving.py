@@ -27,7 +27,7 @@ import pytest
 from tests.conftest import require_or_skip
 
 from app import ids
-from tests.app.test_fuzz import ROUTE, payloads
+from tests.app.test_fuzz import ERROR_MARKERS, ROUTE, payloads
 
 pytestmark = pytest.mark.slow
 
@@ -178,10 +178,12 @@ def fire(port: int, items, threads: int = 8) -> tuple[dict, list]:
                 try:
                     conn.request("POST", ROUTE, body=p.data, headers=headers)
                     r = conn.getresponse()
-                    r.read()
+                    body = r.read()
                     counts[r.status] = counts.get(r.status, 0) + 1
                     if r.status >= 500:
                         errors.append((r.status, p.kind))
+                    if r.status < 300 and any(m in body for m in ERROR_MARKERS):
+                        errors.append(("error banner: a callback raised", p.kind))
                     if r.getheader("Connection", "").lower() == "close":
                         conn.close()
                         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -258,6 +260,44 @@ def test_live_fuzz_burst_leaves_workers_alive(live, dash_app, resources):
     assert status == 200 and b"Prediction" in body
     assert request(live.port, "GET", "/health")[0] == 200
     assert elapsed < 120
+
+
+def test_live_pages_404_and_compression(live):
+    status, headers, body = request(live.port, "GET", "/no-such-page")
+    assert status == 404 and body.startswith(b"<!DOCTYPE html>")  # the app shell, with its navbar
+    assert request(live.port, "GET", "/mnist")[0] == 200
+    status, _, index = request(live.port, "GET", "/mnist")
+    scripts = re.findall(rb'src="(/_dash-component-suites/[^"]+)"', index)
+    assert scripts
+    for url in scripts:
+        status, headers, body = request(live.port, "GET", url.decode(), headers={"Accept-Encoding": "br, gzip"})
+        assert status == 200
+        if len(body) > 2048:
+            assert headers.get("Content-Encoding") == "br", url
+        if b".v" in url:
+            assert "immutable" in headers.get("Cache-Control", ""), url
+    # plotly.js was compressed at the best level in the master, before the workers forked
+    status, headers, body = request(live.port, "GET", "/_dash-component-suites/plotly/package_data/plotly.min.js",
+                                    headers={"Accept-Encoding": "br"})
+    assert status == 200 and headers["Content-Encoding"] == "br" and len(body) < 1_250_000
+    assert "compressed bundles" in live.text()
+
+
+def test_python_m_app_serves_the_dashboard(tmp_path, resources, dash_app):
+    """``python -m app`` (README's run command) starts, serves /mnist and answers a click."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "FOOLING_GRID": "120"}
+    cmd = [sys.executable, "-m", "app", "--host", "127.0.0.1", "--port", str(port)]
+    with serving(cmd, port, env, REPO, tmp_path / "app.log") as server:
+        status, _, body = request(port, "GET", "/mnist")
+        assert status == 200 and b"_dash-renderer" in body
+        assert request(port, "GET", "/no-such-page")[0] == 404
+        status, _, body = post_json(port, click_body(dash_app, resources))
+        assert status == 200 and b"Prediction" in body
+        assert f"http://127.0.0.1:{port}/" in server.text()
+    bad = subprocess.run([sys.executable, "-m", "app", "--port", "0"], cwd=REPO, env={**env, "PORT": "x"},
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "PORT must be an integer" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_live_body_cap_and_paths(live):

@@ -1,5 +1,12 @@
-"""Hostile callback requests through ``server.test_client()``: never a 5xx, and a normal
-click still works afterwards.
+"""Hostile callback requests through ``server.test_client()``: never a 5xx, never a callback
+that raised, and a normal click still works afterwards.
+
+A callback that raises is caught by the app's ``on_error`` handler, which answers 200 with
+the error banner (``app-error``) in the response, and logs the exception; an exception in
+Dash's own dispatch is answered 400 by the security layer, and logged. "No 5xx" alone sees
+neither, so :func:`problems` also looks for the banner in every response and for any
+logged error, and :func:`test_the_check_catches_a_callback_that_raises` shows it failing
+on a deliberately broken callback.
 
 The helpers here (:func:`build_body`, :func:`payloads`, :func:`normal_clicks`) build
 request bodies from the app's own ``callback_map`` and layout, the way the browser does;
@@ -9,12 +16,14 @@ request bodies from the app's own ``callback_map`` and layout, the way the brows
 from __future__ import annotations
 
 import json
+import logging
 import math
 import random
 import time
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+import pytest
 from dash._utils import stringify_id
 
 from app import ids
@@ -44,10 +53,10 @@ def _children(node: Any) -> Iterator[Any]:
 
 def components(dash_app) -> dict[str, Any]:
     """Every component with an id in the app's shell or any page, by stringified id."""
-    from app import _pages
+    from app.pages import load_pages
 
     out: dict[str, Any] = {}
-    stack = [dash_app.layout] + [page.layout(dash_app.resources_) for page in _pages().values()]
+    stack = [dash_app.layout] + [page.layout(dash_app.states_[path]) for path, page in load_pages().items()]
     while stack:
         node = stack.pop()
         if not hasattr(node, "_prop_names"):
@@ -345,19 +354,62 @@ def normal_clicks(dash_app, res) -> list[tuple[dict, str]]:
                 continue
             if xy is None:
                 network = getattr(comps.get(ids.MNIST_NETWORK), "value", None) or "identity"
-                xy = tuple(float(v) for v in res.hidden_plane(network).centroid)
+                xy = tuple(float(v) for v in res.plane(network).centroid)
             click = {"points": [{"x": xy[0], "y": xy[1], "curveNumber": 0, "pointNumber": 0}]}
             prop = f"{graph}.clickData"
             out.append((build_body(dash_app, key, {prop: click}, [prop], comps), "Prediction"))
     return out
 
 
-# ---- tests ------------------------------------------------------------------------------
+# ---- the check ----------------------------------------------------------------------------
+
+ERROR_MARKERS = (ids.ERROR.encode(), b"Something went wrong")
+"""What a response carries when a callback raised (the error banner's id and text)."""
+
 
 def _post(client, p: Payload):
     headers = {"Content-Type": p.content_type} if p.content_type else {}
     return client.post(ROUTE, data=p.data, headers=headers)
 
+
+def problems(client, items: list[Payload], caplog) -> dict[str, list]:
+    """Post every payload; every way the app failed, by kind (all lists empty: none).
+
+    ``5xx``: a server error; ``not 4xx``: a broken body that got through; ``traceback``: a
+    4xx answer carrying more than a short message; ``banner``: a 200 carrying the error
+    banner (a callback raised and ``on_error`` caught it); ``logged``: an error logged while
+    answering (a callback raised, or Dash's dispatch did and the security layer answered 400).
+    """
+    found: dict[str, list] = {"5xx": [], "not 4xx": [], "traceback": [], "banner": [], "logged": []}
+    statuses: dict[int, int] = {}
+    for p in items:
+        caplog.clear()
+        r = _post(client, p)
+        body = r.get_data()
+        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+        if r.status_code >= 500:
+            found["5xx"].append((r.status_code, p.kind, body[:200]))
+        elif p.must_be_4xx and r.status_code not in FOUR_XX:
+            found["not 4xx"].append((r.status_code, p.kind))
+        if r.status_code >= 400 and (len(body) >= 300 or b"Traceback" in body):
+            found["traceback"].append((p.kind, body[:300]))
+        if r.status_code < 300 and any(m in body for m in ERROR_MARKERS):
+            found["banner"].append((p.kind, body[:200]))
+        errors = [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
+        if errors:
+            found["logged"].append((p.kind, errors[0].getMessage(), errors[0].exc_info and
+                                    repr(errors[0].exc_info[1])))
+    found["statuses"] = statuses  # type: ignore[assignment]
+    return found
+
+
+def assert_no_problems(found: dict[str, list]) -> None:
+    for kind, items in found.items():
+        if kind != "statuses":
+            assert items == [], f"{kind}: {len(items)} payloads, e.g. {items[:5]}"
+
+
+# ---- tests ------------------------------------------------------------------------------
 
 def test_builder_bodies_are_accepted(dash_app):
     """The baseline body of every callback passes the gate (so the fuzz reaches callbacks)."""
@@ -369,27 +421,18 @@ def test_builder_bodies_are_accepted(dash_app):
         assert r.status_code in (200, 204), (key, r.status_code, r.get_data()[:300])
 
 
-def test_fuzz_never_5xx_and_clicks_still_work(dash_app, resources, caplog):
+def test_fuzz_never_fails_and_clicks_still_work(dash_app, resources, caplog):
+    caplog.set_level(logging.WARNING)
     client = dash_app.server.test_client()
     cap = dash_app.server.config["MAX_CONTENT_LENGTH"]
     items = payloads(dash_app, cap=cap)
     assert len(items) >= 1000
     assert len({p.kind.split(":")[0] for p in items}) == len(server_callbacks(dash_app))
     t0 = time.perf_counter()
-    fives, not_4xx, statuses = [], [], {}
-    for p in items:
-        r = _post(client, p)
-        statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
-        if r.status_code >= 500:
-            fives.append((r.status_code, p.kind, r.get_data()[:200]))
-        elif p.must_be_4xx and r.status_code not in FOUR_XX:
-            not_4xx.append((r.status_code, p.kind))
-        if r.status_code >= 400:
-            body = r.get_data()
-            assert len(body) < 300 and b"Traceback" not in body, (p.kind, body[:300])
+    found = problems(client, items, caplog)
     elapsed = time.perf_counter() - t0
-    assert fives == [], fives[:10]
-    assert not_4xx == [], not_4xx[:10]
+    assert_no_problems(found)
+    statuses = found["statuses"]
     # the gate does not swallow everything: well-formed hostile bodies reach the callbacks
     assert statuses.get(200, 0) + statuses.get(204, 0) >= 0.3 * sum(
         not p.must_be_4xx for p in items), statuses
@@ -401,6 +444,40 @@ def test_fuzz_never_5xx_and_clicks_still_work(dash_app, resources, caplog):
         r = client.post(ROUTE, json=body)
         assert r.status_code == 200, (body["output"], r.status_code)
         assert expect in r.get_data(as_text=True), body["output"]
+        assert not any(m in r.get_data() for m in ERROR_MARKERS)
+
+
+def test_the_check_catches_a_callback_that_raises(resources, monkeypatch, caplog):
+    """A /mnist network check that raises KeyError on a non-string (instead of a message)
+    must fail the fuzz check; the real one passes the same payloads."""
+    from app import create_app
+    from app.pages.mnist import callbacks as mnist_callbacks
+
+    caplog.set_level(logging.WARNING)
+    real = mnist_callbacks.check_network
+
+    def broken(state, value):
+        if not isinstance(value, str):
+            raise KeyError(value)
+        return real(state, value)
+
+    def mnist_payloads(dash_app):
+        key = next(k for k in server_callbacks(dash_app) if ids.MNIST_MAP in k and "figure" in k)
+        return [p for p in payloads(dash_app) if p.kind.startswith(key + ":")]
+
+    good_app = create_app(resources)
+    items = mnist_payloads(good_app)
+    assert len(items) > 50
+    assert_no_problems(problems(good_app.server.test_client(), items, caplog))
+
+    monkeypatch.setattr(mnist_callbacks, "check_network", broken)
+    bad_app = create_app(resources)
+    found = problems(bad_app.server.test_client(), mnist_payloads(bad_app), caplog)
+    assert found["5xx"] == []  # the crash hides behind a 200 ...
+    assert found["banner"] and found["logged"]  # ... and the check sees it anyway
+    assert any("KeyError" in str(item) for item in found["logged"])
+    with pytest.raises(AssertionError, match="banner"):
+        assert_no_problems(found)
 
 
 def test_payloads_are_reproducible(dash_app):

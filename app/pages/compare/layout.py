@@ -7,7 +7,7 @@ from dash import dcc, html
 
 from ... import ids
 from ...components import graph, section
-from .compute import DEFAULT_MODEL, FLAG_R, LABELS, MODELS, THRESHOLD, VIEWS, State
+from .compute import DEFAULT_MODEL, FLAG_R, LABELS, THRESHOLD, VIEWS, State
 
 __all__ = ["layout"]
 

@@ -10,7 +10,7 @@ from fooling.analysis import Plane
 from fooling.models import IRIS_MODELS
 
 from ... import ids
-from .compute import FLAG_R, LABELS, MODELS, RS, THRESHOLD
+from .compute import FLAG_R, LABELS, MODELS, RS, THRESHOLD, ordinal
 
 __all__ = ["curves_note", "density_note", "overview_text", "table", "table_rows"]
 
@@ -91,7 +91,7 @@ def overview_text(res, s: dict, pl: dict[str, Plane]) -> list:
             f"encodings (held-out accuracy {_p(acc, 1)}, against {_p(linear, 1)} for the linear head). "
             f"A density check beside the classifier: a Gaussian mixture ({d.n_components} components) "
             "fitted on the training points (petals, or encodings) flags a point as out of "
-            f"distribution when its log-density is below the {_ordinal(d.threshold_percentile)} "
+            f"distribution when its log-density is below the {ordinal(d.threshold_percentile)} "
             "percentile of the training points' own. The table's column 'flagged' is the share of "
             f"each model's confident area (within {FLAG_R} data radii) that it flags."]))
     return parts
