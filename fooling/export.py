@@ -10,6 +10,8 @@
   Python's ``json`` writes floats exactly (shortest round-trip repr), so the image read
   back is bit for bit the one exported.
 * :func:`verify_record` — re-propagates a record through a model and compares.
+* :func:`inversion_report` and :func:`format_inversion` — what ``python -m fooling invert``
+  prints: a hidden point inverted into an image, re-propagated.
 
 Pillow is imported only inside :func:`image_png`.
 """
@@ -24,10 +26,11 @@ from typing import Any, Mapping
 import numpy as np
 
 from .digits import SIDE, DigitError, as_image
+from .inversion import InversionError
 from .network import forward
 
-__all__ = ["FORMAT", "MAX_SCALE", "RecordCheck", "export_record", "grey_levels", "image_png",
-           "verify_record"]
+__all__ = ["FORMAT", "MAX_SCALE", "RecordCheck", "export_record", "format_inversion", "grey_levels",
+           "image_png", "inversion_report", "verify_record"]
 
 FORMAT = "fooling-export/1"
 """Value of a record's ``format`` field."""
@@ -243,3 +246,70 @@ def verify_record(record: Mapping[str, Any], model, *, tol: float | None = None)
     return RecordCheck(ok=not problems, lands=m["residual"] <= tol, landed=m["landed"],
                        residual=m["residual"], predicted=m["predicted"], probabilities=m["proba"],
                        tol=tol, problems=tuple(problems))
+
+
+def inversion_report(model, point, *, valid: bool = False) -> dict[str, Any]:
+    """Invert a hidden point with the model's :class:`~fooling.inversion.Inverter`, re-propagated.
+
+    Parameters
+    ----------
+    model : fooling.workspace.MnistModel
+    point : array-like of shape (2,)
+    valid : bool, default=False
+        Ask for pixels in [0, 1].
+
+    Returns
+    -------
+    dict
+        ``network``, ``key``, ``point``, ``image`` (784 floats), ``hidden`` (where the
+        image lands, by forward propagation), ``residual``, ``predicted``, ``confidence``,
+        ``probabilities``, ``classes``, ``valid`` (as asked) and ``in_range`` (every pixel
+        in [0, 1]); JSON-ready.
+
+    Raises
+    ------
+    fooling.inversion.InversionError
+        The point is malformed, outside the codomain, or no image (no valid image, with
+        ``valid``) lands on it; the message names the nearest point reached.
+    """
+    r = model.inverter.invert(point, valid=valid)
+    h = np.asarray(r.target, dtype=float)
+    m = _measure(model, r.image, h)
+    if not m["residual"] <= 1e-6 * max(1.0, float(np.abs(h).max())):
+        near = ", ".join(f"{v:.6g}" for v in m["landed"])
+        what = "no image with pixels in [0, 1]" if valid else "no image"
+        raise InversionError(f"{what} reaches ({', '.join(f'{v:g}' for v in h)}) on the {model.name} "
+                             f"net: the nearest it gets is ({near}), {m['residual']:.4g} away")
+    return {"network": str(model.name), "key": str(model.key), "point": [float(v) for v in h],
+            "image": [float(v) for v in r.image], "hidden": [float(v) for v in m["landed"]],
+            "residual": m["residual"], "predicted": m["predicted"], "confidence": m["confidence"],
+            "probabilities": [float(p) for p in m["proba"]],
+            "classes": [int(c) for c in model.net.classes], "valid": bool(valid),
+            "in_range": m["valid"]}
+
+
+_SHADES = " .:-=+*#%@"
+
+
+def format_inversion(report: Mapping[str, Any]) -> str:
+    """A readable table of an :func:`inversion_report`, the image drawn in characters.
+
+    Pixels are shown clipped to [0, 1], darkest (blank) to brightest (``@``).
+    """
+    x = np.asarray(report["image"], dtype=float)
+    rows = [("network", report["network"]),
+            ("point", "(" + ", ".join(f"{v:g}" for v in report["point"]) + ")"),
+            ("hidden", "(" + ", ".join(f"{v:.6g}" for v in report["hidden"]) + ")  re-propagated"),
+            ("residual", f"{report['residual']:.3g}"),
+            ("predicted", f"{report['predicted']}  (probability {report['confidence']:.4f})"),
+            ("probabilities", "  ".join(f"{c}: {p:.4f}" for c, p in
+                                        zip(report["classes"], report["probabilities"]))),
+            ("pixels", f"min {x.min():.4g}, max {x.max():.4g}; "
+                       f"{'all' if report['in_range'] else 'not all'} in [0, 1]"
+                       + ("  (asked for valid pixels)" if report["valid"] else ""))]
+    width = max(len(k) for k, _ in rows)
+    lines = [f"{k:<{width}}  {v}" for k, v in rows]
+    levels = np.clip(x, 0.0, 1.0).reshape(SIDE, SIDE)
+    idx = np.minimum((levels * len(_SHADES)).astype(int), len(_SHADES) - 1)
+    lines += [""] + ["".join(_SHADES[i] * 2 for i in row) for row in idx]
+    return "\n".join(lines)

@@ -261,3 +261,17 @@ def test_as_image_checks_and_copies():
     for bad in (np.zeros(10), [np.inf] * 784, "abc", np.zeros((784, 1))):
         with pytest.raises(DigitError):
             as_image(bad)
+
+
+def test_importing_the_digit_modules_does_not_import_pillow():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys\n"
+            "import fooling.digits, fooling.uploads, fooling.walk, fooling.export\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PIL', 'dash', 'plotly', 'flask')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
