@@ -1,4 +1,8 @@
-"""/mnist without a browser: the callbacks called directly and over HTTP, and the page's figures."""
+"""/mnist without a browser: the page's one callback called directly and over HTTP, and the page's figures.
+
+The callback (:func:`app.pages.mnist.callbacks.update_mnist`) answers every trigger with the
+seven outputs of :data:`~app.pages.mnist.callbacks.OUTPUTS`; :func:`run` names them.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,50 @@ import math
 import re
 
 import numpy as np
+import plotly
 import plotly.graph_objects as go
 import pytest
 from dash import Patch, no_update
 
 from app import ids
-from app.figures import make_digit_figure
-from app.figures_mnist import (NEAREST, blank_digit_figure, decode_typed_array, digit_range,
-                               make_hidden_map_figure, make_samples_figure, patch_digit, typed_array)
-from app import mnist_view as view
-from app.pages import mnist
+from app.figures import NEAREST, make_hidden_map_figure
+from app.images import blank_digit_figure, decode_typed_array, digit_range, make_digit_figure, patch_digit, typed_array
+from app.pages import mnist as mnist_page
+from app.pages.mnist import compute
+from app.pages.mnist import text as mnist_text
+from app.pages.mnist.callbacks import OUTPUTS, update_mnist
+from app.pages.mnist.figures import make_samples_figure
 from fooling.density import DensityCheck, ImageDensityCheck
 from fooling.inversion import InversionError
+from fooling.metrics_maps import log_density_level
 from fooling.network import forward
+from fooling.probes import fooling_points
 from fooling.reachable import (contains, estimate_reachable, nearest_reachable, null_space_basis,
                                reachable_polygon, support_corner)
 from fooling.regions import RegionGrid
-from fooling.probes import fooling_points
+from tests.app.test_fuzz import server_callbacks
+
+NETWORKS = compute.NETWORKS
+EXACT = compute.EXACT
+PAGE_OUTPUTS = {"map": (ids.MNIST_MAP, "figure"), "rbf_map": (ids.MNIST_RBF_MAP, "figure"),
+                "image": (ids.MNIST_IMAGE, "figure"), "result": (ids.MNIST_RESULT, "children"),
+                "point": (ids.MNIST_POINT, "data"), "null": (ids.MNIST_NULL, "value"),
+                "null_result": (ids.MNIST_NULL_RESULT, "children")}
+"""Each output of the callback: the element and property it fills."""
 
 # ---- helpers ----------------------------------------------------------------------------
+
+
+def run(state, trigger: str, network="identity", **inputs) -> dict:
+    """``update_mnist``'s answer, by output name."""
+    out = update_mnist(state, trigger, network=network, **inputs)
+    assert isinstance(out, tuple) and len(out) == len(OUTPUTS)
+    return dict(zip(OUTPUTS, out))
+
+
+def untouched(out: dict, *names: str) -> bool:
+    """Whether the outputs ``names`` are all ``no_update``."""
+    return all(out[n] is no_update for n in names)
 
 
 def text_of(node) -> str:
@@ -75,10 +104,47 @@ def drawn(image_patch) -> np.ndarray:
     return decode_typed_array(patch_ops(image_patch)[("data", 0, "z")])[::-1].ravel().astype(float)
 
 
+def last_trace(state, name: str) -> int:
+    """Index of the 'clicked' trace of network ``name``'s maps (the same on both)."""
+    v = state.view(name)
+    assert len(v.base_map.data) == len(v.rbf_map.data)
+    return len(v.base_map.data) - 1
+
+
+def assert_marks(state, name, out, clicked, nearest) -> None:
+    """Both maps' patches move 'clicked' to ``clicked`` and 'nearest reachable' to ``nearest`` (or none)."""
+    last = last_trace(state, name)
+    for key in ("map", "rbf_map"):
+        assert isinstance(out[key], Patch), key
+        ops = patch_ops(out[key])
+        assert set(ops) == {("data", last, "x"), ("data", last, "y"), ("data", last - 1, "x"),
+                            ("data", last - 1, "y")}, key  # the markers only: no heatmap re-sent
+        assert ops[("data", last, "x")] == [clicked[0]] and ops[("data", last, "y")] == [clicked[1]]
+        if nearest is None:
+            assert ops[("data", last - 1, "x")] == [None] and ops[("data", last - 1, "y")] == [None]
+        else:
+            assert ops[("data", last - 1, "x")] == [pytest.approx(nearest[0])]
+            assert ops[("data", last - 1, "y")] == [pytest.approx(nearest[1])]
+    v = state.view(name)
+    for fig in (v.base_map, v.rbf_map):
+        assert fig.data[last].name == "clicked" and fig.data[last - 1].name == NEAREST
+
+
+def idle_readout(node) -> bool:
+    """The slider's readout at rest: the hint, no message."""
+    return "Click a point, then move the slider" in text_of(node) and not alerts(node)
+
+
+@pytest.fixture(scope="module")
+def state(mnist_state):
+    """The /mnist page's state (built and warmed once, as create_app does)."""
+    return mnist_state
+
+
 @pytest.fixture(scope="module")
 def far(resources):
     """Each network's documented far points, computed by the core library."""
-    return {n: fooling_points(resources.hidden_plane(n).model) for n in mnist.NETWORKS}
+    return {n: fooling_points(resources.plane(n).model) for n in NETWORKS}
 
 
 # ---- figure factories -------------------------------------------------------------------
@@ -87,28 +153,37 @@ def far(resources):
 def test_samples_figure_tiles_every_image_once():
     rng = np.random.default_rng(0)
     images = rng.random((2, 4, 784)).astype(np.float32)
+    images[1, 2, :5] = np.nan  # a missing cell is drawn blank too
     fig = make_samples_figure(images, ["0", "1", "2", "3"], gap=2)
     assert isinstance(fig, go.Figure) and len(fig.data) == 1
-    z = np.asarray(fig.data[0].z)[::-1]  # back to top-down rows
-    assert z.shape == (2 * 30 - 2, 4 * 30 - 2)
+    heat = fig.data[0]
+    z = np.asarray(heat.z)[::-1]  # back to top-down rows
+    assert z.dtype == np.uint8 and z.shape == (2 * 30 - 2, 4 * 30 - 2)
+    # grey levels 0..254 (black to white); 255 marks blank cells and gaps
     for i in range(2):
         for j in range(4):
-            np.testing.assert_allclose(z[i * 30:i * 30 + 28, j * 30:j * 30 + 28], images[i, j].reshape(28, 28))
-    assert np.isnan(z[28:30, :]).all() and np.isnan(z[:, 28:30]).all()  # the gaps are blank
+            tile = z[i * 30:i * 30 + 28, j * 30:j * 30 + 28].astype(float)
+            want = images[i, j].reshape(28, 28).astype(float) * 254
+            ok = np.isfinite(want)
+            assert np.abs(tile[ok] - want[ok]).max() <= 0.5 + 1e-3
+            assert (tile[~ok] == 255).all()
+    assert (z[28:30, :] == 255).all() and (z[:, 28:30] == 255).all()  # the gaps are blank
+    assert (heat.zmin, heat.zmax) == (0, 255)
+    scale = {float(v): c for v, c in heat.colorscale}
+    assert scale[0.0] == "black" and scale[254 / 255] == "white" and scale[1.0] == "white"
     assert [a.text for a in fig.layout.annotations] == ["0", "1", "2", "3"]
 
 
 def test_patch_digit_matches_the_digit_factory():
     img = np.linspace(-1.5, 2.0, 784)
     ref = make_digit_figure(img)
-    ops = {tuple(o["location"]): o["params"]["value"] for o in patch_digit(img, title="t").to_plotly_json()["operations"]}
+    ops = patch_ops(patch_digit(img, title="t"))
     np.testing.assert_allclose(decode_typed_array(ops[("data", 0, "z")]), np.asarray(ref.data[0].z), rtol=1e-6)
     assert ops[("data", 0, "zmin")] == pytest.approx(ref.data[0].zmin)
     assert ops[("data", 0, "zmax")] == pytest.approx(ref.data[0].zmax)
     assert ops[("data", 0, "showscale")] is bool(ref.data[0].showscale) is True
     assert ops[("layout", "title", "text")] == "t"
-    inside = patch_digit(np.full(784, 0.5), title="t").to_plotly_json()["operations"]
-    assert {tuple(o["location"]): o["params"]["value"] for o in inside}[("data", 0, "showscale")] is False
+    assert patch_ops(patch_digit(np.full(784, 0.5), title="t"))[("data", 0, "showscale")] is False
     assert digit_range(np.array([0.2, 0.3])) == (0.0, 1.0)
     for bad in (np.full(784, np.nan), np.full(784, 1e39)):
         with pytest.raises(ValueError):
@@ -129,123 +204,137 @@ def test_blank_digit_is_patchable_and_square():
     fig = blank_digit_figure("x")
     assert len(fig.data) == 1 and fig.data[0].type == "heatmap"
     assert list(fig.layout.xaxis.range) == [-0.5, 27.5] == list(fig.layout.yaxis.range)
-    ops = patch_digit(None, title="none").to_plotly_json()["operations"]
-    z = decode_typed_array({tuple(o["location"]): o["params"]["value"] for o in ops}[("data", 0, "z")])
+    z = decode_typed_array(patch_ops(patch_digit(None, title="none"))[("data", 0, "z")])
     assert z.shape == (28, 28) and np.isnan(z).all()
 
 
 # ---- the callback, called directly ------------------------------------------------------
 
 
-def test_base_figures_are_built_once_and_differ_per_network(resources):
-    a, _, _, store = mnist.update_inversion(resources, "identity", "network")
-    b, _, _, _ = mnist.update_inversion(resources, "tanh", "network")
-    assert store is None
-    assert a is mnist.update_inversion(resources, "identity", "network")[0]  # cached, not rebuilt
+def test_outputs_are_the_one_registered_callbacks_in_order(dash_app):
+    keys = [k for k in server_callbacks(dash_app)
+            if any(i["id"] in (ids.MNIST_MAP, ids.MNIST_NETWORK, ids.MNIST_NULL, ids.MNIST_VALID)
+                   for i in dash_app.callback_map[k]["inputs"])]
+    assert len(keys) == 1  # one server callback for clicks, presets, the toggle, the checkbox and the slider
+    assert [(o["id"], o["property"]) for o in _outputs(keys[0])] == [PAGE_OUTPUTS[n] for n in OUTPUTS]
+    assert set(OUTPUTS) == set(PAGE_OUTPUTS)
+    writers = [k for k in server_callbacks(dash_app) if any(f"{i}.{p}" in k for i, p in PAGE_OUTPUTS.values())]
+    assert writers == keys  # no other server callback writes to these elements
+
+
+def test_base_figures_are_built_once_and_differ_per_network(resources, state):
+    out = run(state, "network", "identity")
+    a, b = out["map"], run(state, "network", "tanh")["map"]
+    assert out["point"] is None and out["image"] is state.blank_figure
+    assert a is run(state, "network", "identity")["map"] is state.view("identity").base_map  # cached, not rebuilt
+    assert out["rbf_map"] is state.view("identity").rbf_map
     assert a.layout.uirevision != b.layout.uirevision
     assert a.data[-1].name == b.data[-1].name == "clicked"
     assert tuple(b.layout.xaxis.range) == pytest.approx((-1, 1), abs=0.02)
     assert abs(a.layout.xaxis.range[0]) > 10  # the identity plane runs well past (-1, 1)
-    digits = [t for t in a.data if t.type == "scatter" and t.name in view.NAMES]
-    hp = resources.hidden_plane("identity")
-    assert sum(len(t.x) for t in digits) == len(hp.model.test_hidden)
+    m = resources.plane("identity").model
+    names = [str(c) for c in m.net.classes]
+    digits = [t for t in a.data if t.type == "scatter" and t.name in names]
+    assert len(digits) == len(names) and sum(len(t.x) for t in digits) == len(m.test_hidden)
 
 
 @pytest.mark.parametrize("digit", [0, 1, 2, 3])
-def test_far_identity_point_is_a_confident_digit(resources, far, digit):
+def test_far_identity_point_is_a_confident_digit(resources, state, far, digit):
     entry = far["identity"][digit]
     x, y = entry["hidden"]
-    fig, image, children, store = mnist.update_inversion(resources, "identity", "click", click_data=click(x, y))
+    out = run(state, "click", "identity", click_data=click(x, y))
+    children = out["result"]
     label, pct = prediction(children)
-    ref = resources.hidden_plane("identity").model.inverter.invert(np.array([x, y]))
+    ref = resources.plane("identity").model.inverter.invert(np.array([x, y]))
     assert label == str(digit) == str(ref.predicted)
     assert pct == pytest.approx(100 * ref.confidence, abs=0.006) and pct >= 99
     text = text_of(children)
     assert f"pixels range from {ref.pixel_min:.3f} to {ref.pixel_max:.3f}" in text
     assert not ref.in_range and "Not a valid image" in text  # the far image is not a picture
     assert f"residual {ref.residual:.2e}" in text
-    assert store == {"network": "identity", "point": [x, y]}
-    ops = {tuple(o["location"]): o["params"]["value"] for o in fig.to_plotly_json()["operations"]}
-    last = len(mnist.update_inversion(resources, "identity", "network")[0].data) - 1
-    assert ops[("data", last, "x")] == [x] and ops[("data", last, "y")] == [y]
-    img_ops = {tuple(o["location"]): o["params"]["value"] for o in image.to_plotly_json()["operations"]}
-    drawn = decode_typed_array(img_ops[("data", 0, "z")])[::-1].ravel()
-    np.testing.assert_allclose(drawn, ref.image, rtol=1e-6, atol=1e-6)
+    assert out["point"] == {"network": "identity", "point": [x, y]}
+    assert_marks(state, "identity", out, (x, y), None)  # both maps mark the click
+    np.testing.assert_allclose(drawn(out["image"]), ref.image, rtol=1e-6, atol=1e-6)
 
 
-def test_presets_invert_the_far_points_of_the_current_network(resources, far):
-    for name in mnist.NETWORKS:
+def test_presets_invert_the_far_points_of_the_current_network(state, far):
+    for name in NETWORKS:
         for k, entry in enumerate(far[name]):
-            _, _, children, store = mnist.update_inversion(resources, name, "preset", preset=k)
-            assert store["point"] == pytest.approx(entry["hidden"])
-            label, pct = prediction(children)
+            out = run(state, "preset", name, preset=k)
+            assert out["point"]["network"] == name
+            assert out["point"]["point"] == pytest.approx(entry["hidden"])
+            label, pct = prediction(out["result"])
             assert label == str(entry["predicted"])
             assert pct == pytest.approx(100 * entry["probability"], abs=0.006)
+            assert_marks(state, name, out, tuple(out["point"]["point"]), None)
 
 
-def test_tanh_click_inside_and_outside_the_codomain(resources):
-    inv = resources.hidden_plane("tanh").model.inverter
-    _, _, children, _ = mnist.update_inversion(resources, "tanh", "click", click_data=click(0.3, -0.5))
+def test_tanh_click_inside_and_outside_the_codomain(resources, state):
+    inv = resources.plane("tanh").model.inverter
+    out = run(state, "click", "tanh", click_data=click(0.3, -0.5))
     ref = inv.invert(np.array([0.3, -0.5]))
-    assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
+    assert prediction(out["result"]) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
     for x, y in [(1.5, 0.2), (-1.0, 0.0), (0.0, 1.0), (40.0, -40.0)]:
         with pytest.raises(InversionError):
             inv.invert(np.array([x, y]))
-        fig, image, children, store = mnist.update_inversion(resources, "tanh", "click", click_data=click(x, y))
-        (alert,) = alerts(children)
+        out = run(state, "click", "tanh", click_data=click(x, y))
+        (alert,) = alerts(out["result"])
         assert alert.color == "info" and "cannot reach" in text_of(alert)
-        assert "Prediction" not in text_of(children)
-        assert isinstance(image, Patch)  # the old image is cleared, not left beside the message
+        assert "Prediction" not in text_of(out["result"])
+        # the old image is cleared, not left beside the message
+        assert isinstance(out["image"], Patch) and np.isnan(drawn(out["image"])).all()
 
 
-def test_tanh_far_presets_are_capped_below_the_identity_certainty(resources, far):
+def test_tanh_far_presets_are_capped_below_the_identity_certainty(state, far):
     caps = [f["max_confidence"] for f in far["tanh"]]
     assert max(caps) < 0.99  # a bounded plane bounds the logits
-    text = view.explain(resources)[1]
+    text = mnist_text.explain(state)[1]
     assert f"{100 * max(caps):.1f}%" in text and f"{100 * min(caps):.1f}%" in text
     sure = min(f["probability"] for f in far["identity"])
-    assert sure > 0.99 and view.certainty(sure) in view.explain(resources)[0]
+    assert sure > 0.99 and mnist_text.certainty(sure) in mnist_text.explain(state)[0]
 
 
 def test_certainty_reads_well_near_one():
     nb = "\u00a0"
-    assert view.certainty(1.0) == f"P{nb}={nb}1{nb}to{nb}machine{nb}precision"
-    assert view.certainty(1 - 8e-15) == f"P{nb}≥{nb}1{nb}−{nb}8e-15"
-    assert view.certainty(0.97) == f"P{nb}≥{nb}0.9700"
+    assert mnist_text.certainty(1.0) == f"P{nb}={nb}1{nb}to{nb}machine{nb}precision"
+    assert mnist_text.certainty(1 - 8e-15) == f"P{nb}≥{nb}1{nb}−{nb}8e-15"
+    assert mnist_text.certainty(0.97) == f"P{nb}≥{nb}0.9700"
 
 
-def test_valid_pixels(resources, far):
-    inv = resources.hidden_plane("identity").model.inverter
+def test_valid_pixels(resources, state, far):
+    inv = resources.plane("identity").model.inverter
     polygon = reachable_polygon(inv.A_, inv.c_, *inv.pixel_range)
     # a far point: no valid image reaches it; the page says so and shows the nearest reachable one
     x, y = far["identity"][1]["hidden"]
     assert not contains(polygon, np.array([x, y]))
     q = nearest_reachable(polygon, np.array([x, y]))
     ref = inv.invert(q, valid=True, ref=support_corner(inv.A_, np.array([x, y]) - q))
-    assert ref.residual <= view.EXACT and ref.in_range
-    _, image, children, _ = mnist.update_inversion(resources, "identity", "click", click_data=click(x, y), valid=True)
-    text = text_of(children)
+    assert ref.residual <= EXACT and ref.in_range
+    out = run(state, "click", click_data=click(x, y), valid=True)
+    text = text_of(out["result"])
     assert "No image with pixels in [0, 1] reaches this point" in text and "Not a valid image" not in text
-    assert f"nearest point they reach, {view.fmt(q)}" in text
-    assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
-    np.testing.assert_allclose(drawn(image), ref.image, atol=1e-6)
+    assert f"nearest point they reach, {mnist_text.fmt(q)}" in text
+    assert prediction(out["result"]) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
+    np.testing.assert_allclose(drawn(out["image"]), ref.image, atol=1e-6)
     # a real digit's encoding: a valid image reaches it exactly
-    h = resources.hidden_plane("identity").model.test_hidden[0]
+    h = resources.plane("identity").model.test_hidden[0]
     ref = inv.invert(h, valid=True)
-    assert ref.residual <= view.EXACT
-    _, _, children, _ = mnist.update_inversion(resources, "identity", "click", click_data=click(*h), valid=True)
-    assert "reaches this point" not in text_of(children) and "Not a valid image" not in text_of(children)
-    # ticking the box re-inverts the remembered point
+    assert ref.residual <= EXACT
+    out = run(state, "click", click_data=click(*h), valid=True)
+    assert "reaches this point" not in text_of(out["result"]) and "Not a valid image" not in text_of(out["result"])
+    # ticking the box re-inverts the remembered point, and marks its nearest reachable point on both maps
     point = {"network": "identity", "point": [x, y]}
-    _, _, children, store = mnist.update_inversion(resources, "identity", "valid", valid=True, point=point)
-    assert "No image with pixels in [0, 1]" in text_of(children) and store == point
-    _, _, children, _ = mnist.update_inversion(resources, "identity", "valid", valid=False, point=point)
-    assert "Not a valid image" in text_of(children)
+    out = run(state, "valid", valid=True, point=point)
+    assert "No image with pixels in [0, 1]" in text_of(out["result"]) and out["point"] == point
+    assert_marks(state, "identity", out, (x, y), q)
+    out = run(state, "valid", valid=False, point=point)
+    assert "Not a valid image" in text_of(out["result"])
+    assert_marks(state, "identity", out, (x, y), None)  # unticked: the nearest marker goes
 
 
-def test_valid_toggle_without_a_point_of_this_network_changes_nothing(resources):
+def test_valid_toggle_without_a_point_of_this_network_changes_nothing(state):
     for point in (None, {"network": "tanh", "point": [0.1, 0.2]}):
-        assert mnist.update_inversion(resources, "identity", "valid", valid=True, point=point) == (no_update,) * 4
+        assert update_mnist(state, "valid", network="identity", valid=True, point=point) == (no_update,) * 7
 
 
 HOSTILE_CLICKS = [
@@ -259,35 +348,39 @@ HOSTILE_CLICKS = [
 ]
 
 
-@pytest.mark.parametrize("network", mnist.NETWORKS)
+@pytest.mark.parametrize("network", NETWORKS)
 @pytest.mark.parametrize("payload", HOSTILE_CLICKS, ids=[repr(p)[:40] for p in HOSTILE_CLICKS])
-def test_hostile_clicks_get_a_message(resources, network, payload):
-    fig, image, children, store = mnist.update_inversion(resources, network, "click", click_data=payload)
-    assert fig is no_update and image is no_update and store is no_update
-    (alert,) = alerts(children)
+def test_hostile_clicks_get_a_message(state, network, payload):
+    out = run(state, "click", network, click_data=payload, null=1.0)
+    assert untouched(out, "map", "rbf_map", "image", "point", "null", "null_result")
+    (alert,) = alerts(out["result"])
     assert alert.color == "warning" and len(text_of(alert)) > 10
 
 
 @pytest.mark.parametrize("network", [None, "", "relu", "Identity", 1, ["identity"], {"a": "tanh"}, True, "x" * 500])
-@pytest.mark.parametrize("trigger", ["network", "click", "preset", "valid"])
-def test_unknown_network_gets_a_message(resources, network, trigger):
-    out = mnist.update_inversion(resources, network, trigger, click_data=click(1.0, 2.0), preset=0,
-                                 point={"network": "identity", "point": [1, 2]})
-    assert out[0] is no_update and out[1] is no_update and out[3] is no_update
-    assert "Unknown network" in text_of(out[2]) and "choose identity or tanh" in text_of(out[2])
-    assert len(text_of(out[2])) < 120  # long values are cut
+@pytest.mark.parametrize("trigger", ["network", "click", "preset", "valid", "null"])
+def test_unknown_network_gets_a_message(state, network, trigger):
+    out = run(state, trigger, network, click_data=click(1.0, 2.0), preset=0, null=1.0,
+              point={"network": "identity", "point": [1, 2]})
+    assert untouched(out, "map", "rbf_map", "image", "point", "null", "null_result")
+    text = text_of(out["result"])
+    assert alerts(out["result"]) and "Unknown network" in text
+    assert f"choose one of {', '.join(state.networks)}" in text and "identity" in text and "tanh" in text
+    assert len(text) < 120  # long values are cut
 
 
 @pytest.mark.parametrize("preset", [4, -1, "0", 1.0, True, None, [0], {"i": 0}, 10**30])
-def test_bad_preset_gets_a_message(resources, preset):
-    out = mnist.update_inversion(resources, "identity", "preset", preset=preset)
-    assert out[0] is no_update and "four presets" in text_of(out[2])
+def test_bad_preset_gets_a_message(state, far, preset):
+    out = run(state, "preset", "identity", preset=preset)
+    assert untouched(out, "map", "rbf_map", "image", "point")
+    assert f"There are {len(far['identity'])} presets" in text_of(out["result"]) and alerts(out["result"])
 
 
 @pytest.mark.parametrize("valid", ["yes", 1, 0, [True], {"v": 1}, math.nan])
-def test_bad_checkbox_value_gets_a_message(resources, valid):
-    out = mnist.update_inversion(resources, "identity", "click", click_data=click(1.0, 2.0), valid=valid)
-    assert out[0] is no_update and "[0, 1]" in text_of(out[2])
+def test_bad_checkbox_value_gets_a_message(state, valid):
+    out = run(state, "click", click_data=click(1.0, 2.0), valid=valid)
+    assert untouched(out, "map", "rbf_map", "image", "point")
+    assert "[0, 1]" in text_of(out["result"]) and alerts(out["result"])
 
 
 @pytest.mark.parametrize("point", ["x", 3, [1, 2], {"point": [1, 2]}, {"network": "identity"},
@@ -295,61 +388,63 @@ def test_bad_checkbox_value_gets_a_message(resources, valid):
                                    {"network": "identity", "point": [math.nan, 0]},
                                    {"network": "identity", "point": [1e308, 0]},
                                    {"network": "evil", "point": [1, 2]}])
-def test_bad_remembered_point_gets_a_message(resources, point):
-    out = mnist.update_inversion(resources, "identity", "valid", valid=True, point=point)
-    assert out[0] is no_update and out[3] is no_update
-    assert alerts(out[2]) and "Prediction" not in text_of(out[2])
+def test_bad_remembered_point_gets_a_message(state, point):
+    out = run(state, "valid", valid=True, point=point)
+    assert untouched(out, "map", "rbf_map", "image", "point")
+    assert alerts(out["result"]) and "Prediction" not in text_of(out["result"])
 
 
-def test_unknown_trigger_changes_nothing(resources):
-    assert mnist.update_inversion(resources, "identity", "zoom") == (no_update,) * 4
+def test_unknown_trigger_changes_nothing(state):
+    assert update_mnist(state, "zoom", network="identity", click_data=click(1.0, 2.0)) == (no_update,) * 7
 
 
-def test_a_click_builds_no_map_and_no_grid(resources, far, monkeypatch):
-    for name in mnist.NETWORKS:  # caches filled (register does this)
-        mnist.update_inversion(resources, name, "network")
-        mnist.update_marks(resources, name, None, False, 0, True)
-    mnist.update_inversion(resources, "identity", "preset", preset=0)
+def test_a_click_builds_no_map_and_no_grid(state, monkeypatch):
+    for name in NETWORKS:  # what create_app's warm() built: maps, figures, analyses
+        run(state, "network", name)
+    run(state, "preset", "identity", preset=0)
 
     def forbidden(*a, **k):
         raise AssertionError("rebuilt on a click")
 
-    monkeypatch.setattr(view, "make_hidden_map_figure", forbidden)
-    monkeypatch.setattr("app.figures_mnist.make_region_figure", forbidden)
-    monkeypatch.setattr(view, "fooling_points", forbidden)
-    monkeypatch.setattr("app.figures_mnist.make_digit_figure", forbidden)
-    monkeypatch.setattr("fooling.regions.evaluate_grid", forbidden)
-    monkeypatch.setattr("app.resources.evaluate_grid", forbidden)
-    monkeypatch.setattr(view, "evaluate_grid", forbidden)
-    for fit in ("DensityCheck", "ImageDensityCheck", "reachable_polygon", "estimate_reachable", "null_space_basis"):
-        monkeypatch.setattr(view, fit, forbidden)
-    monkeypatch.setattr("fooling.heads.RBFHead.fit", forbidden)
-    for name in mnist.NETWORKS:
-        _, _, children, store = mnist.update_inversion(resources, name, "preset", preset=2, valid=True)
-        assert prediction(children)[0] == "2"
-        rbf, linear, _ = mnist.update_marks(resources, name, store, True, 1.0, False)
-        assert isinstance(rbf, Patch) and isinstance(linear, Patch)
-        _, readout = mnist.update_null(resources, 1.0, name, True, store)
-        assert prediction(readout)[0] == "2"
-        fig, *_ = mnist.update_inversion(resources, name, "network")
-        assert fig.layout.uirevision == f"mnist-{name}"
-        rbf, *_ = mnist.update_marks(resources, name, None, False, 0, True)
-        assert rbf.layout.uirevision == f"mnist-rbf-{name}"
+    for target in ("make_hidden_map_figure", "make_loss_figure", "blank_digit_figure", "make_samples_figure"):
+        monkeypatch.setattr(compute, target, forbidden)
+    monkeypatch.setattr(compute.NetworkView, "_map", forbidden)
+    for target in ("app.figures.make_region_figure", "app.figures.make_hidden_map_figure",
+                   "app.images.make_digit_figure", "app.images.blank_digit_figure",
+                   "fooling.regions.evaluate_grid", "fooling.analysis.evaluate_grid", "app.resources.evaluate_grid",
+                   "fooling.analysis.fooling_points", "fooling.probes.fooling_points",
+                   "fooling.analysis.reachable_polygon", "fooling.analysis.estimate_reachable",
+                   "fooling.analysis.null_space_basis", "fooling.analysis.fit_rbf_head", "fooling.heads.fit_rbf_head",
+                   "fooling.heads.RBFHead.fit", "fooling.density.DensityCheck.fit",
+                   "fooling.density.ImageDensityCheck.fit", "fooling.analysis.PlaneAnalysis.build",
+                   "fooling.store.load_or_build"):  # ... nor read back from the disk cache
+        monkeypatch.setattr(target, forbidden)
+    for name in NETWORKS:
+        out = run(state, "preset", name, preset=2, valid=True, null=1.0)
+        assert prediction(out["result"])[0] == "2"
+        assert isinstance(out["map"], Patch) and isinstance(out["rbf_map"], Patch) and out["null"] == 0
+        moved = run(state, "null", name, valid=True, null=1.0, point=out["point"])
+        assert prediction(moved["null_result"])[0] == "2"
+        out = run(state, "network", name)
+        assert out["map"].layout.uirevision == f"mnist-{name}"
+        assert out["rbf_map"].layout.uirevision == f"mnist-rbf-{name}"
 
 
-def test_layout_has_every_contract_id(resources):
-    page = mnist.layout(resources)
+def test_layout_has_every_contract_id(resources, state):
+    page = mnist_page.layout(state)
     found = {c.id for c in page._traverse() if isinstance(getattr(c, "id", None), str)}
     for i in (ids.MNIST_NETWORK, ids.MNIST_MAP, ids.MNIST_IMAGE, ids.MNIST_RESULT, ids.MNIST_VALID,
-              ids.MNIST_LOSS, ids.MNIST_SAMPLES, mnist.POINT):
+              ids.MNIST_LOSS, ids.MNIST_SAMPLES, ids.MNIST_POINT):
         assert i in found, i
-    assert {c.id["index"] for c in page._traverse() if isinstance(getattr(c, "id", None), dict)} == {0, 1, 2, 3}
+    presets = [c.id for c in page._traverse() if isinstance(getattr(c, "id", None), dict)]
+    assert all(p["type"] == ids.MNIST_PRESET for p in presets) and {p["index"] for p in presets} == {0, 1, 2, 3}
     essay = resources.essay
-    text = text_of(mnist.layout(resources))
-    for n in mnist.NETWORKS:
-        acc = resources.hidden_plane(n).model.trained.test_accuracy
+    text = text_of(mnist_page.layout(state))
+    for n in NETWORKS:
+        acc = resources.plane(n).model.trained.test_accuracy
         assert f"{100 * acc:.1f}%" in text and f"{100 * essay[n]['accuracy']:.0f}%" in text
-    assert all(f"far {d}" in text for d in view.NAMES)
+    names = [str(c) for c in resources.plane("identity").model.net.classes]
+    assert all(f"far {d}" in text for d in names)
 
 
 # ---- remedies: RBF head, reachable region, null space, density --------------------------
@@ -387,12 +482,12 @@ def find(node, cond) -> list:
 @pytest.fixture(scope="module")
 def image_check(resources):
     """The core's image density check, fitted here on the same training images."""
-    return ImageDensityCheck().fit(resources.hidden_plane("identity").model.split.X_train)
+    return ImageDensityCheck().fit(resources.plane("identity").model.split.X_train)
 
 
 @pytest.fixture(scope="module")
 def polygon(resources):
-    inv = resources.hidden_plane("identity").model.inverter
+    inv = resources.plane("identity").model.inverter
     return reachable_polygon(inv.A_, inv.c_, *inv.pixel_range)
 
 
@@ -425,59 +520,66 @@ def test_hidden_map_figure_adds_outlines_before_the_clicked_marker():
     assert [t.name for t in bare.data][-2:] == [NEAREST, "clicked"] and "reach" not in [t.name for t in bare.data]
 
 
-@pytest.mark.parametrize("name", mnist.NETWORKS)
-def test_rbf_map_is_the_rbf_heads_regions_on_the_same_plane(resources, name):
-    lin, last = view.base_map(resources, name)
-    rbf, rlast = view.rbf_map(resources, name)
-    assert rbf is view.rbf_map(resources, name)[0]  # built once
-    assert last == rlast and [t.name for t in lin.data] == [t.name for t in rbf.data]
+@pytest.mark.parametrize("name", NETWORKS)
+def test_rbf_map_is_the_rbf_heads_regions_on_the_same_plane(resources, state, name):
+    v = state.view(name)
+    lin, rbf = v.base_map, v.rbf_map
+    assert rbf is state.view(name).rbf_map  # built once
+    assert [t.name for t in lin.data] == [t.name for t in rbf.data]
     assert tuple(lin.layout.xaxis.range) == tuple(rbf.layout.xaxis.range)
     assert tuple(lin.layout.yaxis.range) == tuple(rbf.layout.yaxis.range)
     assert "RBF head" in rbf.layout.title.text and "linear head" in lin.layout.title.text
     assert rbf.layout.uirevision == f"mnist-rbf-{name}"
-    m = resources.hidden_plane(name).model
-    head = view.remedies(resources, name).head
+    a = resources.plane(name)
+    head = a.head
     heat = rbf.data[0]
-    xs, ys, z = np.asarray(heat.x, float), np.asarray(heat.y, float), np.asarray(heat.z, float)
+    xs, ys, z = a.rbf_grid.xs, a.rbf_grid.ys, np.asarray(heat.z)
+    np.testing.assert_allclose(np.asarray(heat.x, float), xs, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(heat.y, float), ys, rtol=1e-6, atol=1e-6)
+    levels = 255 // len(v.labels)  # uint8 values: class * levels + confidence step
+    assert z.dtype == np.uint8 and heat.zmax == len(v.labels) * levels
     rng = np.random.default_rng(1)
     for i, j in zip(rng.integers(0, len(ys), 30), rng.integers(0, len(xs), 30)):
         p = head.predict_proba(np.array([[xs[j], ys[i]]]))[0]
-        assert int(np.floor(z[i, j])) == int(np.argmax(p))  # the colour is the RBF head's class
+        assert int(z[i, j]) // levels == int(np.argmax(p))  # the colour is the RBF head's class
     # the same held-out points on both maps
-    for k in view.NAMES:
-        a = next(t for t in lin.data if t.name == k)
-        b = next(t for t in rbf.data if t.name == k)
-        np.testing.assert_array_equal(np.asarray(a.x), np.asarray(b.x))
+    for k in v.labels:
+        s = next(t for t in lin.data if t.name == k)
+        t = next(t for t in rbf.data if t.name == k)
+        np.testing.assert_array_equal(np.asarray(s.x), np.asarray(t.x))
 
 
-def test_reachable_outline_is_the_exact_polygon_and_tanh_is_labelled_an_estimate(resources, polygon):
-    fig, _ = view.base_map(resources, "identity")
-    (ring,) = [t for t in fig.data if t.name == view.REACH_NAMES["identity"]]
+def test_reachable_outline_is_the_exact_polygon_and_tanh_is_labelled_an_estimate(resources, state, polygon):
+    fig = state.view("identity").base_map
+    (ring,) = [t for t in fig.data if t.name == compute.reach_name(True)]
     xy = np.column_stack([ring.x, ring.y]).astype(float)
-    np.testing.assert_allclose(xy[:-1], polygon)
+    scale = np.abs(polygon).max()
+    np.testing.assert_allclose(xy[:-1], polygon, rtol=1e-6, atol=1e-6 * scale)  # sent as float32
     np.testing.assert_allclose(xy[-1], xy[0])
     assert "estimated" not in ring.name
-    tanh, _ = view.base_map(resources, "tanh")
-    (est,) = [t for t in tanh.data if t.name == view.REACH_NAMES["tanh"]]
+    tanh = state.view("tanh").base_map
+    (est,) = [t for t in tanh.data if t.name == compute.reach_name(False)]
     assert "estimated" in est.name
-    ref = estimate_reachable(resources.hidden_plane("tanh").model.inverter)
-    np.testing.assert_allclose(np.column_stack([est.x, est.y]).astype(float)[:-1], ref)
-    text = " ".join(view.remedy_text(resources))
+    ref = estimate_reachable(resources.plane("tanh").model.inverter)
+    np.testing.assert_allclose(np.column_stack([est.x, est.y]).astype(float)[:-1], ref, rtol=1e-6, atol=1e-7)
+    text = " ".join(mnist_text.remedy_text(state))
     assert "estimate" in text and f"{len(polygon):,} corners" in text
-    hp = resources.hidden_plane("identity")
-    far_point = hp.centroid + np.array([view.FAR_RADII * hp.radius, 0.0])
-    p = view.remedies(resources, "identity").head.predict_proba(far_point[None, :])[0]
-    assert p.max() < 0.95 and f"a {view.NAMES[int(np.argmax(p))]} at {100 * p.max():.1f}%" in text
-    inside = [bool(contains(polygon, np.array(f["hidden"]))) for f in view.far_points(resources, "identity")]
+    a = resources.plane("identity")
+    far_point = a.centroid + np.array([compute.FAR_RADII * a.radius, 0.0])
+    p = a.head.predict_proba(far_point[None, :])[0]
+    names = [str(c) for c in a.model.net.classes]
+    assert p.max() < 0.95 and f"a {names[int(np.argmax(p))]} at {100 * p.max():.1f}%" in text
+    inside = [bool(contains(polygon, np.array(f["hidden"]))) for f in fooling_points(a.model)]
     assert ("none of the four far presets" in text) == (not any(inside))
 
 
-def test_typical_line_is_the_density_checks_threshold(resources):
-    m = resources.hidden_plane("identity").model
+def test_typical_line_is_the_density_checks_threshold(resources, state):
+    m = resources.plane("identity").model
     check = DensityCheck().fit(m.train_hidden)
-    level = np.quantile(check.train_log_density_, check.threshold_percentile / 100)
-    fig, _ = view.base_map(resources, "identity")
-    (line,) = [t for t in fig.data if t.name == view.TYPICAL_NAME]
+    level = log_density_level(check)  # the check's exact in/out boundary
+    assert np.array_equal(check.in_distribution(m.train_hidden), check.log_density(m.train_hidden) > level)
+    fig = state.view("identity").base_map
+    (line,) = [t for t in fig.data if t.name == compute.TYPICAL_NAME]
     pts = np.column_stack([line.x, line.y]).astype(float)
     pts = pts[np.isfinite(pts).all(axis=1)]
     assert len(pts) > 10
@@ -486,59 +588,62 @@ def test_typical_line_is_the_density_checks_threshold(resources):
     assert check.in_distribution(m.test_hidden).mean() > 0.9  # the line encloses the data
 
 
-@pytest.mark.parametrize("name", mnist.NETWORKS)
-def test_click_shows_both_heads_predictions(resources, far, name):
-    m = resources.hidden_plane(name).model
+@pytest.mark.parametrize("name", NETWORKS)
+def test_click_shows_both_heads_predictions(resources, state, far, name):
+    a = resources.plane(name)
+    m = a.model
+    names = [str(c) for c in m.net.classes]
     points = [tuple(f["hidden"]) for f in far[name]] + [tuple(h) for h in m.test_hidden[:4]]
     for x, y in points:
-        _, _, children, _ = mnist.update_inversion(resources, name, "click", click_data=click(x, y))
+        children = run(state, "click", name, click_data=click(x, y))["result"]
         ref = m.inverter.invert(np.array([x, y]))
-        p = view.remedies(resources, name).head.predict_proba(ref.hidden[None, :])[0]
+        p = a.head.predict_proba(ref.hidden[None, :])[0]
         k = int(np.argmax(p))
         assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
         label, pct = rbf_prediction(children)
-        assert label == str(m.net.classes[k]) and pct == pytest.approx(100 * p[k], abs=0.006)
+        assert label == names[k] and pct == pytest.approx(100 * p[k], abs=0.006)
         (table,) = find(children, lambda c: type(c).__name__ == "Table")
         rows = [text_of(r).split() for r in find(table, lambda c: type(c).__name__ == "Tr")][1:]
-        assert [r[0] for r in rows] == list(view.NAMES)
+        assert [r[0] for r in rows] == names
         np.testing.assert_allclose([float(r[1].rstrip("%")) for r in rows], 100 * ref.proba, atol=0.006)
         np.testing.assert_allclose([float(r[2].rstrip("%")) for r in rows], 100 * p, atol=0.006)
 
 
-def test_rbf_accuracy_is_stated_beside_the_linear_one(resources):
-    page = mnist.layout(resources)
+def test_rbf_accuracy_is_stated_beside_the_linear_one(resources, state):
+    page = mnist_page.layout(state)
     caps = {c: text_of(find(page, lambda n, c=c: c in (getattr(n, "className", None) or "")))
             for c in ("accuracy-linear", "accuracy-rbf")}
-    for n in mnist.NETWORKS:
-        m = resources.hidden_plane(n).model
-        rbf = view.remedies(resources, n).head.score_images(m.split.X_test, m.split.y_test)
+    for n in NETWORKS:
+        a = resources.plane(n)
+        m = a.model
+        rbf = a.head.score_images(m.split.X_test, m.split.y_test)
         assert f"{n} net {100 * rbf:.1f}%" in caps["accuracy-rbf"]
         assert f"{n} net {100 * m.trained.test_accuracy:.1f}%" in caps["accuracy-linear"]
     found = {c.id for c in page._traverse() if isinstance(getattr(c, "id", None), str)}
-    assert {ids.MNIST_RBF_MAP, ids.MNIST_NULL, mnist.NULL_RESULT} <= found
+    assert {ids.MNIST_RBF_MAP, ids.MNIST_NULL, ids.MNIST_NULL_RESULT} <= found
 
 
-def test_two_hundred_valid_clicks_inside_the_polygon_land_exactly(resources, polygon):
-    hp = resources.hidden_plane("identity")
-    inv = hp.model.inverter
-    pts = sample(polygon, hp.bounds, 200, inside=True)
+def test_two_hundred_valid_clicks_inside_the_polygon_land_exactly(resources, state, polygon):
+    a = resources.plane("identity")
+    inv = a.model.inverter
+    pts = sample(polygon, a.bounds, 200, inside=True)
     for x, y in pts:
-        _, image, children, store = mnist.update_inversion(resources, "identity", "click",
-                                                           click_data=click(float(x), float(y)), valid=True)
+        out = run(state, "click", click_data=click(float(x), float(y)), valid=True)
+        children = out["result"]
         text = text_of(children)
         assert "No image with pixels" not in text and "Not a valid image" not in text, text
         assert "inside the region valid images reach" in text
-        assert residual(children) <= view.EXACT
-        pixels = drawn(image)
+        assert residual(children) <= EXACT
+        pixels = drawn(out["image"])
         assert pixels.shape == (784,) and pixels.min() >= 0.0 and pixels.max() <= 1.0
         ref = inv.invert(np.array([x, y]), valid=True)
         np.testing.assert_allclose(pixels, ref.image, atol=1e-6)
-        assert store == {"network": "identity", "point": [float(x), float(y)]}
+        assert out["point"] == {"network": "identity", "point": [float(x), float(y)]}
 
 
-def test_valid_click_outside_shows_the_nearest_reachable_point(resources, far, polygon, monkeypatch):
-    hp = resources.hidden_plane("identity")
-    inv = hp.model.inverter
+def test_valid_click_outside_shows_the_nearest_reachable_point(resources, state, far, polygon, monkeypatch):
+    a = resources.plane("identity")
+    inv = a.model.inverter
     asked = []
     real = inv.invert
 
@@ -547,52 +652,43 @@ def test_valid_click_outside_shows_the_nearest_reachable_point(resources, far, p
         return real(h, **kw)
 
     monkeypatch.setattr(inv, "invert", spy)
-    pts = [tuple(f["hidden"]) for f in far["identity"]] + [tuple(p) for p in sample(polygon, hp.bounds, 15, inside=False)]
+    pts = [tuple(f["hidden"]) for f in far["identity"]] + [tuple(p) for p in sample(polygon, a.bounds, 15, inside=False)]
     for x, y in pts:
         q = nearest_reachable(polygon, np.array([x, y]))
         asked.clear()
-        _, image, children, store = mnist.update_inversion(resources, "identity", "click", click_data=click(x, y),
-                                                           valid=True)
-        assert len(asked) == 1 and np.allclose(asked[0], q)  # no solve aimed at the unreachable click
+        out = run(state, "click", click_data=click(x, y), valid=True, null=0.5)
+        assert len(asked) == 1 and np.allclose(asked[0], q)  # one solve, none aimed at the unreachable click
+        children = out["result"]
         text = text_of(children)
         assert "No image with pixels in [0, 1] reaches this point" in text
-        assert f"nearest point they reach, {view.fmt(q)}" in text
+        assert f"nearest point they reach, {mnist_text.fmt(q)}" in text
         assert f"{np.hypot(x - q[0], y - q[1]):.3g} away" in text
         ref = real(q, valid=True, ref=support_corner(inv.A_, np.array([x, y]) - q))
-        assert residual(children) <= view.EXACT and ref.residual <= view.EXACT
-        pixels = drawn(image)
+        assert residual(children) <= EXACT and ref.residual <= EXACT
+        pixels = drawn(out["image"])
         assert pixels.min() >= 0 and pixels.max() <= 1
         np.testing.assert_allclose(pixels, ref.image, atol=1e-6)
         assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
-        # both maps mark the nearest point; the RBF map also the click
-        rbf, linear, _ = mnist.update_marks(resources, "identity", store, True, 0, False)
-        last = len(view.base_map(resources, "identity")[0].data) - 1
-        r_ops, l_ops = patch_ops(rbf), patch_ops(linear)
-        assert r_ops[("data", last, "x")] == [x] and r_ops[("data", last, "y")] == [y]
-        for ops in (r_ops, l_ops):
-            assert ops[("data", last - 1, "x")] == [pytest.approx(q[0])]
-            assert ops[("data", last - 1, "y")] == [pytest.approx(q[1])]
-        assert view.base_map(resources, "identity")[0].data[last - 1].name == NEAREST
+        # the same response marks the click and the nearest point on both maps, and resets the slider
+        assert_marks(state, "identity", out, (x, y), q)
+        assert out["null"] == 0 and idle_readout(out["null_result"])
         # unticked: no nearest point, the unconstrained image lands on the click itself
-        rbf, linear, _ = mnist.update_marks(resources, "identity", store, False, 0, False)
-        assert patch_ops(linear)[("data", last - 1, "x")] == [None]
+        assert_marks(state, "identity", run(state, "click", click_data=click(x, y), valid=False), (x, y), None)
 
 
-def test_tanh_valid_clicks(resources):
-    inv = resources.hidden_plane("tanh").model.inverter
+def test_tanh_valid_clicks(resources, state):
+    inv = resources.plane("tanh").model.inverter
     # outside the codomain: still 'cannot reach', no nearest point
-    _, _, children, _ = mnist.update_inversion(resources, "tanh", "click", click_data=click(1.5, 0.2), valid=True)
-    (alert,) = alerts(children)
+    out = run(state, "click", "tanh", click_data=click(1.5, 0.2), valid=True)
+    (alert,) = alerts(out["result"])
     assert "cannot reach" in text_of(alert)
-    rbf, linear, _ = mnist.update_marks(resources, "tanh", {"network": "tanh", "point": [1.5, 0.2]}, True, 0, False)
-    last = len(view.base_map(resources, "tanh")[0].data) - 1
-    assert patch_ops(linear)[("data", last - 1, "x")] == [None]
+    assert_marks(state, "tanh", out, (1.5, 0.2), None)
     # inside the estimate: a valid image
-    _, image, children, _ = mnist.update_inversion(resources, "tanh", "click", click_data=click(0.3, -0.5), valid=True)
+    out = run(state, "click", "tanh", click_data=click(0.3, -0.5), valid=True)
     ref = inv.invert(np.array([0.3, -0.5]), valid=True)
-    assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
-    assert "(estimated)" in text_of(children)
-    pixels = drawn(image)
+    assert prediction(out["result"]) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
+    assert "(estimated)" in text_of(out["result"])
+    pixels = drawn(out["image"])
     assert pixels.min() >= 0 and pixels.max() <= 1
 
 
@@ -602,15 +698,20 @@ NULL_CASES = [("identity", "far", 2, False), ("identity", "test", 0, True), ("id
 
 
 @pytest.mark.parametrize("name,kind,index,valid", NULL_CASES)
-def test_null_slider_moves_the_image_not_the_hidden_point(resources, far, name, kind, index, valid):
-    m = resources.hidden_plane(name).model
+def test_null_slider_moves_the_image_not_the_hidden_point(resources, state, far, name, kind, index, valid):
+    m = resources.plane(name).model
     x, y = far[name][index]["hidden"] if kind == "far" else m.test_hidden[index]
     point = {"network": name, "point": [float(x), float(y)]}
-    _, base_image, base, _ = mnist.update_inversion(resources, name, "valid", valid=valid, point=point)
-    before = drawn(base_image)
+    base_out = run(state, "valid", name, valid=valid, point=point)
+    base = base_out["result"]
+    before = drawn(base_out["image"])
     r0 = residual(base)
     for t in (1.0, -1.0, 2.0, -0.5):
-        image, readout = mnist.update_null(resources, t, name, valid, point)
+        out = run(state, "null", name, valid=valid, null=t, point=point)
+        # the slider changes the image and its readout only: the click's result, the maps,
+        # the remembered point and the slider itself stay as they are
+        assert untouched(out, "map", "rbf_map", "result", "point", "null")
+        image, readout = out["image"], out["null_result"]
         moved = drawn(image)
         assert np.abs(moved - before).max() > (0.1 if abs(t) >= 1 else 0.05)  # the picture changes
         assert prediction(readout) == prediction(base)  # ... the prediction does not
@@ -626,93 +727,114 @@ def test_null_slider_moves_the_image_not_the_hidden_point(resources, far, name, 
         # ... which a same-sized step off the null space would not
         off = before + (moved - before)[::-1]
         assert np.linalg.norm(forward(m.net, off, m.hidden_layer) - h0) > 1e-3
-    image, readout = mnist.update_null(resources, 0, name, valid, point)
-    np.testing.assert_allclose(drawn(image), before)
-    assert "Prediction" not in text_of(readout)
+    out = run(state, "null", name, valid=valid, null=0, point=point)
+    np.testing.assert_allclose(drawn(out["image"]), before)
+    assert "Prediction" not in text_of(out["null_result"]) and idle_readout(out["null_result"])
 
 
-def test_null_directions_are_invisible_to_the_network(resources):
-    for name in mnist.NETWORKS:
-        m = resources.hidden_plane(name).model
-        rem = view.remedies(resources, name)
+def test_null_directions_are_invisible_to_the_network(resources, state):
+    for name in NETWORKS:
+        a = resources.plane(name)
+        m = a.model
         seen = m.inverter.A_ if name == "identity" else m.net.layers[0].W
-        assert rem.directions.shape == (4, 784)
-        np.testing.assert_allclose(np.abs(rem.directions).max(axis=1), 1.0)
-        assert np.abs(rem.directions @ seen).max() < 1e-9
-        assert rem.null_dim == null_space_basis(seen).shape[1] == 784 - np.linalg.matrix_rank(seen)
-    text = " ".join(view.remedy_text(resources))
-    for name in mnist.NETWORKS:
-        assert str(view.remedies(resources, name).null_dim) in text
+        assert a.directions.shape == (4, 784)
+        np.testing.assert_allclose(np.abs(a.directions).max(axis=1), 1.0)
+        assert np.abs(a.directions @ seen).max() < 1e-9
+        assert a.null_dim == null_space_basis(seen).shape[1] == 784 - np.linalg.matrix_rank(seen)
+    text = " ".join(mnist_text.remedy_text(state))
+    for name in NETWORKS:
+        assert f"{resources.plane(name).null_dim} " in text
 
 
 @pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf, "x", "1", 1e308, -1e308, None, True,
                                    [1], {"v": 1}, 2.5, -3])
-def test_hostile_slider_values_get_a_message(resources, value):
+def test_hostile_slider_values_get_a_message(state, value):
     point = {"network": "identity", "point": [1.0, 2.0]}
-    image, readout = mnist.update_null(resources, value, "identity", False, point)
-    assert image is no_update
-    (alert,) = alerts(readout)
+    out = run(state, "null", null=value, point=point)
+    # a message under the slider; the image, the click's result and the maps stay as they are
+    assert untouched(out, "map", "rbf_map", "image", "result", "point", "null")
+    (alert,) = alerts(out["null_result"])
     assert alert.color == "warning" and "slider runs from -2 to 2" in text_of(alert)
 
 
-@pytest.mark.parametrize("kwargs,expect", [
-    (dict(network="relu"), "Unknown network"), (dict(network=None), "Unknown network"),
-    (dict(valid="yes"), "[0, 1]"), (dict(point="x"), "remembered point"),
-    (dict(point={"network": "identity", "point": [math.nan, 1]}), "finite"),
-    (dict(point={"network": "evil", "point": [1, 2]}), "Unknown network"),
+@pytest.mark.parametrize("kwargs,expect,where", [
+    # the network toggle and the checkbox are checked first for every trigger: their message
+    # takes the result's place, as for a click
+    (dict(network="relu"), "Unknown network", "result"), (dict(network=None), "Unknown network", "result"),
+    (dict(valid="yes"), "[0, 1]", "result"),
+    # the remembered point is the slider's own business: its message goes under the slider
+    (dict(point="x"), "remembered point", "null_result"),
+    (dict(point={"network": "identity", "point": [math.nan, 1]}), "finite", "null_result"),
+    (dict(point={"network": "evil", "point": [1, 2]}), "Unknown network", "null_result"),
 ])
-def test_hostile_null_inputs_get_a_message(resources, kwargs, expect):
-    args = dict(value=1.0, network="identity", valid=False, point={"network": "identity", "point": [1.0, 2.0]})
+def test_hostile_null_inputs_get_a_message(state, kwargs, expect, where):
+    args = dict(network="identity", valid=False, null=1.0, point={"network": "identity", "point": [1.0, 2.0]})
     args.update(kwargs)
-    image, readout = mnist.update_null(resources, **args)
-    assert image is no_update and expect in text_of(readout) and alerts(readout)
+    out = run(state, "null", **args)
+    other = {"result": "null_result", "null_result": "result"}[where]
+    assert untouched(out, "map", "rbf_map", "image", "point", "null", other)
+    assert expect in text_of(out[where]) and alerts(out[where])
 
 
-def test_null_slider_without_a_point_of_this_network(resources):
+def test_null_slider_without_a_point_of_this_network(state):
     for point in (None, {"network": "tanh", "point": [0.1, 0.2]}):
-        image, readout = mnist.update_null(resources, 1.0, "identity", False, point)
-        assert image is no_update and "Click the map" in text_of(readout) and alerts(readout)
-        image, readout = mnist.update_null(resources, 0, "identity", False, point)
-        assert image is no_update and not alerts(readout)
-    image, readout = mnist.update_null(resources, 1.0, "tanh", False, {"network": "tanh", "point": [3.0, 0.0]})
-    assert image is no_update and "nothing to move" in text_of(readout)
-    image, readout = mnist.update_null(resources, 0, "tanh", False, {"network": "tanh", "point": [3.0, 0.0]})
-    assert image is no_update and not alerts(readout)  # a reset after an unreachable click stays quiet
+        out = run(state, "null", null=1.0, point=point)
+        assert untouched(out, "map", "rbf_map", "image", "result", "point", "null")
+        assert "Click the map" in text_of(out["null_result"]) and alerts(out["null_result"])
+        out = run(state, "null", null=0, point=point)
+        assert out["image"] is no_update and idle_readout(out["null_result"])
+    out = run(state, "null", "tanh", null=1.0, point={"network": "tanh", "point": [3.0, 0.0]})
+    assert out["image"] is no_update and "nothing to move" in text_of(out["null_result"])
+    out = run(state, "null", "tanh", null=0, point={"network": "tanh", "point": [3.0, 0.0]})
+    assert out["image"] is no_update and idle_readout(out["null_result"])  # a reset after an unreachable click stays quiet
 
 
-def test_marks_follow_the_network_and_reset_the_slider(resources):
-    for name in mnist.NETWORKS:
-        rbf, linear, reset = mnist.update_marks(resources, name, None, False, 1.5, True)
-        assert rbf is view.rbf_map(resources, name)[0] and linear is no_update and reset == 0
-        assert mnist.update_marks(resources, name, None, False, 0, True)[2] is no_update
-    point = {"network": "identity", "point": [3.0, 4.0]}
-    rbf, linear, reset = mnist.update_marks(resources, "identity", point, False, -1.0, False)
-    last = len(view.rbf_map(resources, "identity")[0].data) - 1
-    assert patch_ops(rbf)[("data", last, "x")] == [3.0] and reset == 0
-    assert mnist.update_marks(resources, "tanh", point, False, 0, False) == (no_update, no_update, no_update)
+def test_network_switch_sends_both_maps_and_resets_the_slider(state):
+    for name in NETWORKS:
+        v = state.view(name)
+        out = run(state, "network", name, null=1.5, point={"network": "identity", "point": [3.0, 4.0]})
+        assert out["map"] is v.base_map and out["rbf_map"] is v.rbf_map  # whole figures, built once
+        assert out["image"] is state.blank_figure and out["point"] is None
+        assert "Click anywhere" in text_of(out["result"]) and not alerts(out["result"])
+        assert out["null"] == 0 and idle_readout(out["null_result"])
+        assert run(state, "network", name, null=0)["null"] is no_update  # at 0 already: left alone
+
+
+def test_a_click_or_preset_marks_both_maps_and_resets_the_slider(state, far):
+    out = run(state, "click", click_data=click(3.0, 4.0), null=-1.0)
+    assert_marks(state, "identity", out, (3.0, 4.0), None)
+    assert out["null"] == 0 and idle_readout(out["null_result"])
+    assert run(state, "click", click_data=click(3.0, 4.0), null=0)["null"] is no_update
+    x, y = far["tanh"][1]["hidden"]
+    out = run(state, "preset", "tanh", preset=1, null=2.0)
+    assert_marks(state, "tanh", out, (pytest.approx(x), pytest.approx(y)), None)
+    assert out["null"] == 0 and idle_readout(out["null_result"])
 
 
 @pytest.mark.parametrize("args", [("relu", None, False, 1.0), ("identity", "x", False, 1.0),
                                   ("identity", {"network": "identity", "point": [1, 2]}, "yes", 1.0),
                                   (None, None, None, None), (["identity"], [1], [True], "x"),
                                   ("identity", {"network": "identity", "point": [1e308, 2]}, True, math.nan)])
-def test_hostile_marks_inputs_change_no_marker(resources, args):
-    for changed in (False, True):
-        rbf, linear, reset = mnist.update_marks(resources, *args, changed)
-        assert linear is no_update
-        assert rbf is no_update or (changed and args[0] in mnist.NETWORKS)
-        assert reset in (0, no_update)
+@pytest.mark.parametrize("trigger", ["valid", "null", "network"])
+def test_hostile_inputs_change_no_marker(state, args, trigger):
+    network, point, valid, null = args
+    out = run(state, trigger, network, point=point, valid=valid, null=null)
+    if trigger == "network" and network in NETWORKS:  # a real switch: that network's whole maps
+        assert out["map"] is state.view(network).base_map and out["rbf_map"] is state.view(network).rbf_map
+    else:
+        assert untouched(out, "map", "rbf_map", "point")
+    assert out["null"] is no_update or (out["null"] == 0 and not isinstance(out["null"], bool))
 
 
-@pytest.mark.parametrize("name", mnist.NETWORKS)
-def test_density_verdicts_match_the_core(resources, far, image_check, name):
-    m = resources.hidden_plane(name).model
+@pytest.mark.parametrize("name", NETWORKS)
+def test_density_verdicts_match_the_core(resources, state, far, image_check, name):
+    m = resources.plane(name).model
     check = DensityCheck().fit(m.train_hidden)
     points = [tuple(far[name][0]["hidden"])] + [tuple(h) for h in m.test_hidden[:6]]
     verdicts = set()
     for valid in (False, True):
         for x, y in points:
-            _, _, children, _ = mnist.update_inversion(resources, name, "click", click_data=click(x, y), valid=valid)
+            children = run(state, "click", name, click_data=click(x, y), valid=valid)["result"]
             (block,) = find(children, lambda c: getattr(c, "id", None) == ids.MNIST_DENSITY)
             text = text_of(block)
             ok = bool(check.in_distribution(np.array([[x, y]]))[0])
@@ -720,7 +842,7 @@ def test_density_verdicts_match_the_core(resources, far, image_check, name):
             verdicts.add(ok)
             assert f"Clicked point: {'in' if ok else 'out of'} distribution" in text
             assert f"percentile among the training encodings is {pc:.1f}" in text
-            r, _ = view.invert(resources, name, (x, y), valid)
+            r, _ = state.view(name).invert((x, y), valid)
             img = r.image[None, :]
             ok = bool(image_check.in_distribution(img)[0])
             assert f"Image: {'in' if ok else 'out of'} distribution" in text
@@ -747,20 +869,33 @@ def _output_key(app) -> str:
     return key
 
 
-def body(app, *, network="identity", click_data=None, changed=f"{ids.MNIST_MAP}.clickData",
-         valid=False, point=None, presets=(None,) * 4) -> dict:
-    outputs = [{"id": ids.MNIST_MAP, "property": "figure"}, {"id": ids.MNIST_IMAGE, "property": "figure"},
-               {"id": ids.MNIST_RESULT, "property": "children"}, {"id": mnist.POINT, "property": "data"}]
-    return {
-        "output": _output_key(app), "outputs": outputs,
-        "inputs": [{"id": ids.MNIST_NETWORK, "property": "value", "value": network},
-                   {"id": ids.MNIST_MAP, "property": "clickData", "value": click_data},
-                   [{"id": {"index": k, "type": mnist.PRESET}, "property": "n_clicks", "value": v}
-                    for k, v in enumerate(presets)],
-                   {"id": ids.MNIST_VALID, "property": "value", "value": valid}],
-        "changedPropIds": [changed],
-        "state": [{"id": mnist.POINT, "property": "data", "value": point}],
-    }
+def _outputs(key: str) -> list[dict]:
+    """The 'outputs' of a request body from a callback_map key ('..a.p...b.q..')."""
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    return [dict(zip(("id", "property"), p.split("@", 1)[0].rsplit(".", 1))) for p in parts]
+
+
+def body(app, changed: str = f"{ids.MNIST_MAP}.clickData", *, network="identity", click_data=None,
+         presets=(None,) * 4, valid=False, null=0, point=None) -> dict:
+    """The request the browser sends for the /mnist callback: every input and state at its value.
+
+    Built from the registered callback's own inputs (a new input fails here loudly).
+    """
+    key = _output_key(app)
+    spec = app.callback_map[key]
+    values = {f"{ids.MNIST_NETWORK}.value": network, f"{ids.MNIST_MAP}.clickData": click_data,
+              f"{ids.MNIST_VALID}.value": valid, f"{ids.MNIST_NULL}.value": null,
+              f"{ids.MNIST_POINT}.data": point}
+
+    def entry(dep):
+        if dep["id"].startswith("{"):  # the presets: {"type": MNIST_PRESET, "index": ALL}
+            assert json.loads(dep["id"])["type"] == ids.MNIST_PRESET
+            return [{"id": {"index": k, "type": ids.MNIST_PRESET}, "property": dep["property"], "value": v}
+                    for k, v in enumerate(presets)]
+        return {"id": dep["id"], "property": dep["property"], "value": values[f"{dep['id']}.{dep['property']}"]}
+
+    return {"output": key, "outputs": _outputs(key), "inputs": [entry(d) for d in spec["inputs"]],
+            "changedPropIds": [changed], "state": [entry(d) for d in spec["state"]]}
 
 
 def post(app, payload):
@@ -769,19 +904,65 @@ def post(app, payload):
     return client.post("/_dash-update-component", data=data, content_type="application/json")
 
 
+def json_ops(patch_json: dict) -> dict:
+    """A Patch's assignments as sent (JSON), keyed by location."""
+    assert patch_json["__dash_patch_update"]
+    return {tuple(o["location"]): o["params"]["value"] for o in patch_json["operations"]}
+
+
 def test_http_click_returns_the_prediction(http_app, far):
     x, y = far["identity"][3]["hidden"]
     r = post(http_app, body(http_app, click_data=click(x, y)))
     assert r.status_code == 200
     out = r.get_json()["response"]
     assert "Prediction: " in json.dumps(out[ids.MNIST_RESULT]) and '"3"' in json.dumps(out[ids.MNIST_RESULT])
-    assert out[mnist.POINT]["data"] == {"network": "identity", "point": [x, y]}
-    preset = body(http_app, network="tanh", changed=json.dumps({"index": 1, "type": mnist.PRESET},
-                                                               separators=(",", ":")) + ".n_clicks",
-                  presets=(None, 1, None, None))
+    assert out[ids.MNIST_POINT]["data"] == {"network": "identity", "point": [x, y]}
+    preset = body(http_app, json.dumps({"index": 1, "type": ids.MNIST_PRESET}, separators=(",", ":")) + ".n_clicks",
+                  network="tanh", presets=(None, 1, None, None))
     r = post(http_app, preset)
     assert r.status_code == 200
-    assert r.get_json()["response"][mnist.POINT]["data"]["point"] == pytest.approx(far["tanh"][1]["hidden"])
+    assert r.get_json()["response"][ids.MNIST_POINT]["data"]["point"] == pytest.approx(far["tanh"][1]["hidden"])
+
+
+def test_one_click_is_one_small_response_with_everything(http_app, resources, far, polygon):
+    """A click the way the browser sends it: ONE response carries both maps' markers, the image,
+    the result, the pinned point and the slider's reset; the heatmaps are not sent again."""
+    st = http_app.states_["/mnist"]
+    inv = resources.plane("identity").model.inverter
+    x, y = far["identity"][1]["hidden"]  # no valid image reaches it: a nearest point to mark too
+    q = nearest_reachable(polygon, np.array([x, y]))
+    r = post(http_app, body(http_app, click_data=click(x, y), valid=True, null=1.5,
+                            point={"network": "identity", "point": [0.5, 0.5]}))
+    assert r.status_code == 200, r.data[:300]
+    out = r.get_json()["response"]
+    assert set(out) == {i for i, _ in PAGE_OUTPUTS.values()}
+    # both maps: the clicked and the nearest reachable marker, nothing else
+    last = last_trace(st, "identity")
+    for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):
+        ops = json_ops(out[graph_id]["figure"])
+        assert set(ops) == {("data", last, "x"), ("data", last, "y"), ("data", last - 1, "x"), ("data", last - 1, "y")}
+        assert ops[("data", last, "x")] == [x] and ops[("data", last, "y")] == [y]
+        assert ops[("data", last - 1, "x")] == [pytest.approx(q[0])]
+        assert ops[("data", last - 1, "y")] == [pytest.approx(q[1])]
+    # the image: a patch of its pixels, the core's valid image landing on the nearest point
+    ref = inv.invert(q, valid=True, ref=support_corner(inv.A_, np.array([x, y]) - q))
+    img = json_ops(out[ids.MNIST_IMAGE]["figure"])
+    np.testing.assert_allclose(decode_typed_array(img[("data", 0, "z")])[::-1].ravel(), ref.image, atol=1e-6)
+    # the result, the pinned point, the slider back to 0 and its readout at rest
+    result = json.dumps(out[ids.MNIST_RESULT]["children"])
+    assert "Prediction: " in result and f'"{ref.predicted}"' in result
+    assert "No image with pixels in [0, 1] reaches this point" in result
+    assert out[ids.MNIST_POINT]["data"] == {"network": "identity", "point": [x, y]}
+    assert out[ids.MNIST_NULL]["value"] == 0
+    readout = json.dumps(out[ids.MNIST_NULL_RESULT]["children"])
+    assert "Click a point, then move the slider" in readout and "Alert" not in readout
+    # small: no heatmap in it (one region heatmap alone is larger than the whole answer)
+    for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):
+        assert '"z"' not in json.dumps(out[graph_id]) and "bdata" not in json.dumps(out[graph_id])
+    heatmap = len(json.dumps(st.view("identity").base_map.to_plotly_json()["data"][0],
+                             cls=plotly.utils.PlotlyJSONEncoder))
+    size = len(r.get_data())
+    assert size < 20_000 and size < heatmap, (size, heatmap)  # one heatmap alone would not fit
 
 
 HOSTILE_BODIES = [
@@ -807,45 +988,12 @@ def test_hostile_posts_get_a_message_not_a_500(http_app, kwargs):
     assert "Alert" in result and "Prediction" not in result
 
 
-@pytest.mark.parametrize("raw", [b"", b"{", b"null", b"[]", json.dumps({"output": "nope.children"}).encode(),
-                                 json.dumps({"output": "..mnist-map.figure...mnist-image.figure...mnist-result"
-                                                       ".children...mnist-point.data..",
-                                             "inputs": "x", "changedPropIds": []}).encode()])
+@pytest.mark.parametrize("raw", [b"", b"{", b"null", b"[]", json.dumps({"output": "nope.children"}).encode(), None])
 def test_malformed_bodies_are_not_a_500(http_app, raw):
+    if raw is None:  # the real callback's key, with nonsense inputs
+        raw = json.dumps({"output": _output_key(http_app), "inputs": "x", "changedPropIds": []}).encode()
     r = post(http_app, raw)
     assert r.status_code < 500, (r.status_code, r.data[:200])
-
-
-def _key_with(app, fragment: str) -> str:
-    (key,) = [k for k in app.callback_map if fragment in k]
-    return key
-
-
-def _outputs(key: str) -> list[dict]:
-    """The 'outputs' of a request body from a callback_map key ('..a.p...b.q..')."""
-    parts = key.strip(".").split("...") if key.startswith("..") else [key]
-    return [dict(zip(("id", "property"), p.rsplit(".", 1))) for p in parts]
-
-
-def null_body(app, value, *, network="identity", valid=False, point=None) -> dict:
-    key = _key_with(app, f"{mnist.NULL_RESULT}.children")
-    return {"output": key, "outputs": _outputs(key),
-            "inputs": [{"id": ids.MNIST_NULL, "property": "value", "value": value}],
-            "changedPropIds": [f"{ids.MNIST_NULL}.value"],
-            "state": [{"id": ids.MNIST_NETWORK, "property": "value", "value": network},
-                      {"id": ids.MNIST_VALID, "property": "value", "value": valid},
-                      {"id": mnist.POINT, "property": "data", "value": point}]}
-
-
-def marks_body(app, *, point=None, network="identity", valid=False, current=0,
-               changed=f"{mnist.POINT}.data") -> dict:
-    key = _key_with(app, f"{ids.MNIST_NULL}.value")
-    return {"output": key, "outputs": _outputs(key),
-            "inputs": [{"id": mnist.POINT, "property": "data", "value": point},
-                       {"id": ids.MNIST_NETWORK, "property": "value", "value": network},
-                       {"id": ids.MNIST_VALID, "property": "value", "value": valid}],
-            "changedPropIds": [changed],
-            "state": [{"id": ids.MNIST_NULL, "property": "value", "value": current}]}
 
 
 def test_http_page_and_layout_serve(http_app):
@@ -857,12 +1005,12 @@ def test_http_page_and_layout_serve(http_app):
 def test_http_null_slider_moves_the_image(http_app, far):
     x, y = far["identity"][2]["hidden"]
     point = {"network": "identity", "point": [x, y]}
-    r = post(http_app, null_body(http_app, 1.0, point=point))
+    r = post(http_app, body(http_app, f"{ids.MNIST_NULL}.value", null=1.0, point=point))
     assert r.status_code == 200, r.data[:300]
     out = r.get_json()["response"]
-    readout = json.dumps(out[mnist.NULL_RESULT])
+    readout = json.dumps(out[ids.MNIST_NULL_RESULT])
     assert "Prediction: " in readout and "Same hidden point, same prediction" in readout
-    assert ids.MNIST_IMAGE in out
+    assert set(out) == {ids.MNIST_IMAGE, ids.MNIST_NULL_RESULT}  # the click's result and the maps stay
 
 
 HOSTILE_SLIDER = [math.nan, math.inf, "x", 1e308, -1e308, None, True, [1], {"a": 1}, 2.5]
@@ -871,44 +1019,37 @@ HOSTILE_SLIDER = [math.nan, math.inf, "x", 1e308, -1e308, None, True, [1], {"a":
 @pytest.mark.parametrize("value", HOSTILE_SLIDER, ids=[repr(v) for v in HOSTILE_SLIDER])
 def test_http_hostile_slider_values_get_a_message(http_app, value):
     point = {"network": "identity", "point": [1.0, 2.0]}
-    r = post(http_app, null_body(http_app, value, point=point))
+    r = post(http_app, body(http_app, f"{ids.MNIST_NULL}.value", null=value, point=point))
     assert r.status_code == 200, r.data[:300]
     out = r.get_json()
     assert "sideUpdate" not in out
-    readout = json.dumps(out["response"][mnist.NULL_RESULT])
+    assert ids.MNIST_NULL_RESULT in out["response"], out["response"]
+    readout = json.dumps(out["response"][ids.MNIST_NULL_RESULT])
     assert "Alert" in readout and "slider runs from" in readout
-    assert ids.MNIST_IMAGE not in out["response"]  # the image is left alone
+    assert set(out["response"]) == {ids.MNIST_NULL_RESULT}  # the image and the click's result are left alone
 
 
-@pytest.mark.parametrize("kwargs", [dict(network="relu"), dict(valid="yes"), dict(point="x"),
-                                    dict(point={"network": "identity", "point": ["a", 1]})])
-def test_http_hostile_null_state_gets_a_message(http_app, kwargs):
+@pytest.mark.parametrize("kwargs,where", [
+    (dict(network="relu"), ids.MNIST_RESULT), (dict(valid="yes"), ids.MNIST_RESULT),
+    (dict(point="x"), ids.MNIST_NULL_RESULT), (dict(point={"network": "identity", "point": ["a", 1]}), ids.MNIST_NULL_RESULT),
+])
+def test_http_hostile_null_state_gets_a_message(http_app, kwargs, where):
     kwargs.setdefault("point", {"network": "identity", "point": [1.0, 2.0]})
-    r = post(http_app, null_body(http_app, 1.0, **kwargs))
+    r = post(http_app, body(http_app, f"{ids.MNIST_NULL}.value", null=1.0, **kwargs))
     assert r.status_code == 200 and "sideUpdate" not in r.get_json()
-    assert "Alert" in json.dumps(r.get_json()["response"][mnist.NULL_RESULT])
-
-
-def test_http_marks_reset_the_slider_and_mark_the_nearest_point(http_app, far, polygon):
-    x, y = far["identity"][1]["hidden"]
-    r = post(http_app, marks_body(http_app, point={"network": "identity", "point": [x, y]}, valid=True, current=1.5))
-    assert r.status_code == 200, r.data[:300]
-    out = r.get_json()["response"]
-    assert out[ids.MNIST_NULL]["value"] == 0
-    q = nearest_reachable(polygon, np.array([x, y]))
-    last = len(view.base_map(http_app.resources_, "identity")[0].data) - 1
-    for graph_id in (ids.MNIST_RBF_MAP, ids.MNIST_MAP):
-        ops = {tuple(o["location"]): o["params"]["value"] for o in out[graph_id]["figure"]["operations"]}
-        assert ops[("data", last - 1, "x")] == [pytest.approx(q[0])]
-        assert ops[("data", last - 1, "y")] == [pytest.approx(q[1])]
+    response = r.get_json()["response"]
+    assert set(response) == {where} and "Alert" in json.dumps(response[where])
 
 
 @pytest.mark.parametrize("kwargs", [dict(point="x"), dict(network="relu"), dict(valid="yes"),
                                     dict(point={"network": "identity", "point": [math.nan, 1]}),
                                     dict(changed=f"{ids.MNIST_NETWORK}.value", network=["x"]),
-                                    dict(current="x", point=[1, 2])])
-def test_http_hostile_marks_inputs_are_not_a_500(http_app, kwargs):
-    r = post(http_app, marks_body(http_app, **kwargs))
+                                    dict(null="x", point=[1, 2])])
+def test_http_hostile_toggle_inputs_are_not_a_500(http_app, kwargs):
+    kwargs.setdefault("changed", f"{ids.MNIST_VALID}.value")
+    r = post(http_app, body(http_app, **kwargs))
     assert r.status_code in (200, 204), r.data[:300]
     if r.status_code == 200:
         assert "sideUpdate" not in r.get_json()
+        response = r.get_json()["response"]
+        assert ids.MNIST_MAP not in response and ids.MNIST_RBF_MAP not in response  # no marker moved
