@@ -110,8 +110,11 @@ class MnistModel:
 
     @cached
     def inverter(self) -> Inverter:
-        """An :class:`~fooling.inversion.Inverter` fitted to this network."""
-        return Inverter().fit(self.net)
+        """An :class:`~fooling.inversion.Inverter` fitted to this network.
+
+        A ReLU network's inverter tries the activation patterns of the training images first.
+        """
+        return Inverter().fit(self.net, self.split.X_train)
 
 
 @dataclass

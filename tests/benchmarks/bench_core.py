@@ -76,6 +76,20 @@ def time_inversions(ws, n_points: int, seed: int = 0) -> dict:
         tinv.invert(h)
         times.append(time.perf_counter() - t)
     out["tanh_per_layer"] = percentiles(times)
+    if "relu" in ws.mnist:  # exact ReLU inversion: activation-pattern LPs, then the MILP search
+        mr = ws.mnist["relu"]
+        rinv = mr.inverter
+        c, r = data_radius(mr.train_hidden)
+        theta = rng.uniform(0, np.pi / 2, min(n_points, 300))
+        far = c + rng.uniform(0, 3, (len(theta), 1)) * r * np.column_stack([np.cos(theta), np.sin(theta)])
+        for label, pts, valid in (("relu_exact", far, False), ("relu_valid_pixels", mr.test_hidden[:300], True)):
+            rinv.invert(pts[0], valid=valid)  # the first call imports scipy.optimize
+            times = []
+            for h in pts:
+                t = time.perf_counter()
+                rinv.invert(h, valid=valid)
+                times.append(time.perf_counter() - t)
+            out[label] = percentiles(times)
     base = out["essay_pinv_per_call"]["p50_us"]
     for k in out:
         out[k]["speedup_vs_essay_p50"] = base / out[k]["p50_us"]

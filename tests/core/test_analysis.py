@@ -93,3 +93,22 @@ def test_workspace_measurements_are_cached(workspace, tmp_path):
     assert [lvl for lvl, _ in m1["contours"]] == [1.0, 50.0]
     img = wa.image_density()
     assert again.image_density().train_log_density_.tolist() == img.train_log_density_.tolist()
+
+
+def test_plane_analysis_of_the_relu_net(workspace, tmp_path):
+    m = workspace.mnist["relu"]
+    a = PlaneAnalysis(m, resolution=40, cache_dir=tmp_path).warm()
+    x0, x1, y0, y1 = a.bounds
+    assert x0 < 0 < x1 and y0 < 0 < y1 and not a.bounded  # the quadrant's edges are in view
+    assert np.all(a.polygon >= -1e-12) and not a.exact
+    assert contains(a.polygon, m.test_hidden).mean() >= 0.99
+    fresh = fooling_points(m)
+    np.testing.assert_allclose([f["hidden"] for f in a.far_points], [f["hidden"] for f in fresh])
+    assert all(f["residual"] <= 1e-9 for f in a.far_points)
+    assert 0.9 <= a.head_accuracy <= 1.0
+    assert np.all(np.isfinite(a.density.log_density(m.test_hidden)))
+    x = m.split.X_test[0]
+    for d in a.directions:
+        np.testing.assert_allclose(forward(m.net, x + d, m.hidden_layer), forward(m.net, x, m.hidden_layer),
+                                   atol=1e-9)
+    assert a.null_dim == 784 - 50

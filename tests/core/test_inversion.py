@@ -251,8 +251,11 @@ def test_invert_pinv_tanh_round_trips_or_raises(random_net):
 
 
 def test_inverter_fit_rejects_unsupported(random_net):
-    with pytest.raises(ValueError, match="identity, tanh and logistic"):
-        Inverter().fit(random_net(TANH_SIZES, "relu"))
+    relu = random_net(TANH_SIZES, "relu")
+    tanh = random_net(TANH_SIZES, "tanh")
+    mixed = Network((relu.layers[0], tanh.layers[1], *relu.layers[2:]), relu.classes)
+    with pytest.raises(ValueError, match="all identity, all ReLU"):
+        Inverter().fit(mixed)
     net = random_net(TANH_SIZES, "tanh")
     for layer in (0, 4, -1):
         with pytest.raises(ValueError, match="hidden layer"):

@@ -85,3 +85,45 @@ def test_most_confident_point_stays_in_bounds():
     point, p = most_confident_point(proba, 0, (-0.5, 0.25, -2.0, 0.75), resolution=31)
     np.testing.assert_allclose(point, [0.25, 0.75])
     assert p == pytest.approx(proba(point[None])[0, 0])
+
+
+def test_far_direction_within_an_arc():
+    # class 0 gains fastest along (1, -2), outside the quadrant; inside it the best is the x axis
+    W = np.array([[1.0, 0.0], [-2.0, 0.0]])
+    u, rate = far_direction(W, 0)
+    np.testing.assert_allclose(u, np.array([1.0, -2.0]) / np.sqrt(5), atol=1e-3)
+    assert rate == pytest.approx(np.sqrt(5), rel=1e-6)
+    u, rate = far_direction(W, 0, arc=(0.0, np.pi / 2))
+    np.testing.assert_allclose(u, [1.0, 0.0], atol=1e-12)
+    assert rate == pytest.approx(1.0)
+
+
+def test_relu_fooling_points(workspace):
+    from fooling.network import forward, predict_proba_from
+    from fooling.probes import RELU_EXTENT, fooling_points
+
+    m = workspace.mnist["relu"]
+    c, radius = data_radius(m.train_hidden)
+    entries = fooling_points(m)
+    assert [e["label"] for e in entries] == [0, 1, 2, 3]
+    kinds = {e["bounded"] for e in entries}
+    assert kinds == {True, False}  # on the bundled data: one digit at the origin, three unbounded
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, np.pi / 2, 91)
+    rays = np.column_stack([np.cos(t), np.sin(t)])
+    for e in entries:
+        k = e["label"]
+        h = np.array(e["hidden"])
+        assert np.all(h >= 0) and e["residual"] <= 1e-9
+        r = m.inverter.invert(h)
+        np.testing.assert_allclose(forward(m.net, r.image, m.hidden_layer), h, atol=1e-9)
+        far = predict_proba_from(m.net, c + 100 * radius * rays, m.hidden_layer)[:, k]
+        if not e["bounded"]:
+            assert e["data_radius_ratio"] >= 2 and e["probability"] >= 0.99 and e["predicted"] == k
+            assert far.max() > 0.99  # some direction of the quadrant runs on inside the region
+        else:
+            assert far.max() < 0.5  # far out, every direction of the quadrant leaves the region
+            top = c + RELU_EXTENT * radius
+            sample = rng.uniform(0, 1, (20000, 2)) * top
+            best = predict_proba_from(m.net, np.vstack([sample, [[0.0, 0.0]]]), m.hidden_layer)[:, k].max()
+            assert e["probability"] >= best - 1e-3

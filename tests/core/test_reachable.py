@@ -161,6 +161,21 @@ def test_estimate_for_the_tanh_net(workspace):
     assert contains(est, train).mean() > 0.95  # it covers the training encodings
 
 
+def test_estimate_for_the_relu_net(workspace):
+    m = workspace.mnist["relu"]
+    est, images = estimate_reachable(m.inverter, n_directions=64, n_iter=10, return_images=True)
+    assert is_ccw_convex(est)
+    assert np.all(est >= 0.0)  # a ReLU plane is the closed positive quadrant
+    assert (est == 0.0).all(axis=1).any()  # the origin (both units off) is a vertex valid images reach
+    assert images.min() >= 0.0 and images.max() <= 1.0
+    np.testing.assert_allclose(forward(m.net, images, m.hidden_layer), est, atol=1e-9)
+    assert contains(est, m.train_hidden).mean() > 0.95
+    # every vertex is reached exactly by the ReLU inverter with valid pixels too
+    for v in est[::8]:
+        r = m.inverter.invert(v, valid=True)
+        assert r.in_range and r.residual <= 1e-9
+
+
 # --------------------------------------------------------------------------- null space
 def test_null_space_basis(identity):
     A = identity.inverter.A_

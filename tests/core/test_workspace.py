@@ -156,7 +156,7 @@ def artifact_files(folder):
 
 def test_session_cache_holds_one_artifact_per_model(workspace, session_cache):
     names = artifact_files(session_cache)
-    assert len(names) == 3
+    assert len(names) == len(MLP_SPECS) == 4
     for name in MLP_SPECS:
         assert sum(n.startswith(f"mlp-{name}-") for n in names) == 1
 
