@@ -181,21 +181,46 @@ def trace_ray(model, image) -> Ray:
     return Ray(centroid, radius, start, u, max(0.0, t_max) if np.isfinite(t_max) else np.inf)
 
 
-def _activations(model, x: np.ndarray) -> list[np.ndarray]:
-    acts = [x]
-    for lay in model.net.layers[: model.hidden_layer]:
-        acts.append(ACTIVATIONS[lay.activation](acts[-1] @ lay.W + lay.b))
-    return acts
+_INVERSES = {"tanh": np.arctanh, "logistic": lambda h: np.log(h) - np.log1p(-h)}
 
 
-def _jacobian(model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hidden point of ``x`` and its Jacobian, shapes (2,) and (2, 784)."""
-    acts = _activations(model, x)
-    J = None
-    for lay, a in zip(reversed(model.net.layers[: model.hidden_layer]), reversed(acts[1:])):
-        D = DERIVATIVES[lay.activation](a)
-        J = D[:, None] * lay.W.T if J is None else (J * D) @ lay.W.T
-    return acts[-1], J
+class _Level:
+    """The map whose level set ``value(x) = goal`` is searched.
+
+    The last hidden layer's pre-activation when its activation can be inverted (tanh): the
+    same level set as the hidden point's, and far more nearly linear where tanh saturates
+    (where a tanh net's digits sit); otherwise the hidden activations themselves.
+    """
+
+    def __init__(self, model):
+        self.layers = model.net.layers[: model.hidden_layer]
+        self.inverse = _INVERSES.get(self.layers[-1].activation)
+
+    def goal(self, target: np.ndarray) -> np.ndarray:
+        return target if self.inverse is None else self.inverse(target)
+
+    def _run(self, x):
+        acts, z = [x], x
+        for lay in self.layers:
+            z = acts[-1] @ lay.W + lay.b
+            acts.append(ACTIVATIONS[lay.activation](z))
+        return acts, z
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        acts, z = self._run(x)
+        return acts[-1] if self.inverse is None else z
+
+    def jac(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``value(x)`` and its Jacobian, shapes (2,) and (2, n_inputs)."""
+        acts, z = self._run(x)
+        last = self.layers[-1]
+        if self.inverse is None:
+            J = DERIVATIVES[last.activation](acts[-1])[:, None] * last.W.T
+        else:
+            J = last.W.T
+        for lay, a in zip(reversed(self.layers[:-1]), reversed(acts[1:-1])):
+            J = (J * DERIVATIVES[lay.activation](a)) @ lay.W.T
+        return (acts[-1] if self.inverse is None else z), J
 
 
 def _min_norm(J: np.ndarray, e: np.ndarray) -> np.ndarray:
@@ -228,43 +253,76 @@ def _box_step(J, e, y, lo, hi):
     return d
 
 
-def _restore(model, y, target, lo, hi, tol, max_iter: int = 40):
-    """Newton steps of smallest norm, within the box, onto ``h(y) = target``."""
+def _restore(level, y, goal, lo, hi, tol, max_iter: int = 40):
+    """Newton steps of smallest norm, within the box, onto ``level.value(y) = goal``."""
     y = np.clip(y, lo, hi)
-    h, J = _jacobian(model, y)
-    err = float(np.linalg.norm(h - target))
+    v, J = level.jac(y)
+    err = float(np.linalg.norm(v - goal))
     for _ in range(max_iter):
         if err <= tol:
             return y, True
-        d = _box_step(J, target - h, y, lo, hi)
+        d = _box_step(J, goal - v, y, lo, hi)
         a = 1.0
         while a >= 1e-4:
             y_new = np.clip(y + a * d, lo, hi)
-            h_new = _activations(model, y_new)[-1]
-            err_new = float(np.linalg.norm(h_new - target))
+            err_new = float(np.linalg.norm(level.value(y_new) - goal))
             if err_new < err * (1 - 1e-4 * a):
                 break
             a *= 0.5
         else:
             return y, False
         y, err = y_new, err_new
-        h, J = _jacobian(model, y)
+        v, J = level.jac(y)
     return y, err <= tol
 
 
-def _descend(model, x0, ref, target, lo, hi, tol, max_iter: int = 60):
-    """From a feasible ``x0``, move along ``h(x) = target`` towards ``ref`` (see module doc)."""
+def _project(J, t, lo, hi, ref, max_iter: int = 50):
+    """Nearest point to ``ref`` of the box on the plane ``J @ y = t``, and whether it converged.
+
+    The dual in the two multipliers ``lam`` (``y = clip(ref + lam @ J)``), by semismooth
+    Newton steps as in :func:`fooling.inversion.solve_box`, without its least-squares
+    fallback: a plane through a point of the box always meets it.
+    """
+    lam = np.zeros(len(t))
+    y = np.clip(ref, lo, hi)
+    F = J @ y - t
+    tol = 1e-12 * max(1.0, float(np.abs(t).max()))
+    ridge = 1e-13 * max(1.0, float(np.einsum("ij,ij->", J, J)))
+    for _ in range(max_iter):
+        if np.linalg.norm(F) <= tol:
+            return y, True
+        z = ref + lam @ J
+        Jf = J[:, (z >= lo) & (z <= hi)]
+        step = np.linalg.solve(Jf @ Jf.T + ridge * np.eye(len(t)), -F)
+        a = 1.0
+        while a >= 1e-3:
+            lam_new = lam + a * step
+            y_new = np.clip(ref + lam_new @ J, lo, hi)
+            F_new = J @ y_new - t
+            if np.linalg.norm(F_new) < np.linalg.norm(F):
+                break
+            a *= 0.5
+        else:
+            return y, False
+        lam, y, F = lam_new, y_new, F_new
+    return y, bool(np.linalg.norm(F) <= tol)
+
+
+def _descend(level, x0, ref, goal, lo, hi, tol, max_iter: int = 60):
+    """From a feasible ``x0``, move along the level set towards ``ref`` (see module doc)."""
     x = x0
     dist = float(np.linalg.norm(x - ref))
     for _ in range(max_iter):
-        _, J = _jacobian(model, x)
-        xt, _ = solve_box(J, J @ x, lo, hi, ref)
+        _, J = level.jac(x)
+        xt, ok = _project(J, J @ x, lo, hi, ref)
+        if not ok:
+            break
         d = xt - x
-        if np.linalg.norm(d) <= 1e-8 * (1.0 + dist):
+        if np.linalg.norm(d) <= 1e-6 * (1.0 + dist):  # the distance is then stationary to ~1e-12
             break
         a, before = 1.0, dist
-        while a >= 1e-6:
-            y, ok = _restore(model, x + a * d, target, lo, hi, tol)
+        while a >= 1 / 64:
+            y, ok = _restore(level, x + a * d, goal, lo, hi, tol)
             dy = float(np.linalg.norm(y - ref))
             if ok and dy < dist:
                 x, dist = y, dy
@@ -275,22 +333,25 @@ def _descend(model, x0, ref, target, lo, hi, tol, max_iter: int = 60):
     return x
 
 
-def _follow(model, x, target, lo, hi, tol, pieces: int = 16):
-    """Restore ``x`` onto ``target`` directly, else through intermediate targets from ``h(x)``."""
-    y, ok = _restore(model, x, target, lo, hi, tol)
+def _follow(level, x, goal, lo, hi, tol, pieces: int = 16):
+    """Restore ``x`` onto ``goal`` directly, else through intermediate goals from its own value."""
+    y, ok = _restore(level, x, goal, lo, hi, tol)
     if ok:
         return y, True
-    y, start = np.clip(x, lo, hi), _hidden(model, np.clip(x, lo, hi))
+    y = np.clip(x, lo, hi)
+    start = level.value(y)
     for k in range(1, pieces + 1):
-        y, ok = _restore(model, y, start + (k / pieces) * (target - start), lo, hi, tol)
+        y, ok = _restore(level, y, start + (k / pieces) * (goal - start), lo, hi, tol)
         if not ok:
             return y, False
     return y, True
 
 
 def _nearest_nonaffine(model, x, target, lo, hi, valid):
-    tol = 1e-12 * max(1.0, float(np.abs(target).max()))
-    y, ok = _follow(model, x, target, lo, hi, tol)
+    level = _Level(model)
+    goal = level.goal(target)
+    tol = 1e-12 * max(1.0, float(np.abs(goal).max()))
+    y, ok = _follow(level, x, goal, lo, hi, tol)
     method = "newton"
     if not ok:
         try:
@@ -299,14 +360,14 @@ def _nearest_nonaffine(model, x, target, lo, hi, valid):
             raise
         except ValueError:  # an activation the inverter does not invert: what Newton reached
             return y, "nearest-reachable"
-        y, ok = _restore(model, r.image, target, lo, hi, tol)
+        y, ok = _restore(level, r.image, goal, lo, hi, tol)
         method = "inverter"
         if not ok:  # nothing lands on target: go to the nearest point the inverter reached
-            goal = _hidden(model, r.image)
-            y, ok = _follow(model, x, goal, lo, hi, tol * 10)
+            goal = level.value(r.image)
+            y, ok = _follow(level, x, goal, lo, hi, tol * 10)
             y = y if ok else r.image
-            return (_descend(model, y, x, goal, lo, hi, tol * 10) if ok else y), "nearest-reachable"
-    return _descend(model, y, x, target, lo, hi, tol), method
+            return (_descend(level, y, x, goal, lo, hi, tol * 10) if ok else y), "nearest-reachable"
+    return _descend(level, y, x, goal, lo, hi, tol), method
 
 
 def _nearest_affine(inv, x, target, valid):
@@ -426,7 +487,11 @@ def walk(model, image, t: float, *, valid: bool = False, head=None, ray: Ray | N
     if not 0.0 <= t <= MAX_T:
         raise InversionError(f"the distance t must lie in [0, {MAX_T:g}] data radii, got {t!r}")
     ray = trace_ray(model, image) if ray is None else ray
-    if t >= ray.t_max:
-        raise InversionError(f"{t:g} data radii is outside this network's hidden square: along this "
-                             f"ray only t < {ray.t_max:.3g} can be reached")
+    act = model.net.layers[model.hidden_layer - 1].activation
+    closed = act == "relu"  # ReLU outputs 0 itself; tanh never reaches -1 or 1
+    if t > ray.t_max or (t == ray.t_max and not closed):
+        where = {"tanh": "the open square (-1, 1)²", "relu": "the quadrant of points >= 0"}.get(act, act)
+        raise InversionError(f"{t:g} data radii leaves {where}, all this network's hidden layer can "
+                             f"output: along this ray only t {'<=' if closed else '<'} "
+                             f"{ray.t_max:.3g} can be reached")
     return move_to(model, image, ray.point(t), valid=valid, head=head, t=t)
