@@ -1,20 +1,43 @@
-"""The overlay attack (second essay).
+"""Attacks on inputs: the overlay attack (second essay) and the fast gradient sign method.
 
-Take an image the network classifies correctly and add ``strength`` times a neuron's
-effective-weight pattern (the output neuron of the target digit, by default), scaled
-so its largest absolute value is one pixel unit. As the strength grows the network
-reads the blend as the target digit, long before a person would.
+Overlay: take an image the network classifies correctly and add ``strength`` times a
+neuron's effective-weight pattern (the output neuron of the target digit, by default),
+scaled so its largest absolute value is one pixel unit. As the strength grows the
+network reads the blend as the target digit, long before a person would.
+
+FGSM (Goodfellow, Shlens, Szegedy, ICLR 2015): ``x + eps * sign(grad_x loss(x, y))``,
+pixels clipped to [0, 1], with the exact input gradient of the cross-entropy loss
+(:mod:`fooling.gradients`). :func:`fgsm_table` reports, per ``eps``, the error rate on the
+perturbed held-out images and the mean top probability on the mistakes, the two numbers
+the paper gives; :data:`GOODFELLOW_2015` keeps the paper's own at eps = 0.25.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import numpy as np
 
 from .network import Network, forward
 
-__all__ = ["OverlaySweep", "normalized_pattern", "overlay", "overlay_sweep"]
+__all__ = ["FGSM_EPS", "GOODFELLOW_2015", "OverlaySweep", "fgsm", "fgsm_table", "normalized_pattern",
+           "overlay", "overlay_sweep"]
+
+FGSM_EPS = (0.05, 0.1, 0.25)
+"""Perturbation sizes of :func:`fgsm_table` (pixels in [0, 1])."""
+
+GOODFELLOW_2015 = {
+    "source": "Goodfellow, Shlens, Szegedy, 'Explaining and harnessing adversarial examples', ICLR 2015",
+    "data": "their MNIST test set and their own models (not ours)",
+    "eps": 0.25,
+    "models": {
+        "shallow_softmax": {"error": 0.999, "mean_confidence_on_mistakes": 0.793},
+        "maxout": {"error": 0.894, "mean_confidence_on_mistakes": 0.976},
+        "shallow_rbf": {"error": 0.554, "mean_confidence_on_mistakes": 0.012},
+    },
+}
+"""The paper's published FGSM numbers at eps = 0.25, as theirs, on their data."""
 
 
 def normalized_pattern(pattern: np.ndarray) -> np.ndarray:
@@ -123,3 +146,62 @@ def overlay_sweep(net: Network, image: np.ndarray, pattern: np.ndarray, target: 
         flip_strength=float(s[flips[0]]) if len(flips) else None,
         flip_probability=float(tp[flips[0]]) if len(flips) else None,
         first_flip_strength=float(s[first[0]]) if len(first) else None)
+
+
+def fgsm(X: np.ndarray, grad: np.ndarray, eps: float,
+         clip: tuple[float, float] | None = (0.0, 1.0)) -> np.ndarray:
+    """``X + eps * sign(grad)``, clipped to ``clip``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, n_inputs)
+    grad : ndarray of shape (n, n_inputs)
+        Gradient of the loss with respect to ``X``.
+    eps : float
+    clip : (low, high) or None
+
+    Returns
+    -------
+    ndarray of shape (n, n_inputs)
+    """
+    out = np.asarray(X, dtype=float) + float(eps) * np.sign(grad)
+    return np.clip(out, *clip) if clip is not None else out
+
+
+def fgsm_table(proba_fn: Callable[[np.ndarray], np.ndarray],
+               grad_fn: Callable[[np.ndarray, np.ndarray], np.ndarray], classes: np.ndarray,
+               X: np.ndarray, y: np.ndarray, eps: Sequence[float] = FGSM_EPS) -> dict:
+    """FGSM error rate and mean confidence on the mistakes, per ``eps``.
+
+    Parameters
+    ----------
+    proba_fn : callable
+        Images of shape (n, n_inputs) to class probabilities of shape (n, n_classes).
+    grad_fn : callable
+        ``(X, y)`` to the loss gradient with respect to ``X``, shape (n, n_inputs).
+    classes : ndarray of shape (n_classes,)
+        Label of each probability column.
+    X : ndarray of shape (n, n_inputs)
+        Held-out images, pixels in [0, 1].
+    y : ndarray of shape (n,)
+    eps : sequence of float
+
+    Returns
+    -------
+    dict
+        ``{str(eps): {"error": float, "mean_confidence_on_mistakes": float or None}}``
+        (None when nothing is misclassified); the error counts every held-out image,
+        also the ones the model got wrong unperturbed.
+    """
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    classes = np.asarray(classes)
+    G = grad_fn(X, y)
+    out = {}
+    for e in eps:
+        P = proba_fn(fgsm(X, G, e))
+        wrong = classes[np.argmax(P, axis=1)] != y
+        top = P.max(axis=1)
+        out[str(float(e))] = {"error": float(wrong.mean()),
+                              "mean_confidence_on_mistakes": float(top[wrong].mean()) if wrong.any() else None}
+    return out

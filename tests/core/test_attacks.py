@@ -116,3 +116,48 @@ def test_overlay_sweep_rejects_bad_strengths(strengths):
 def test_overlay_sweep_rejects_unknown_target(target):
     with pytest.raises(ValueError, match="not one of the network's classes"):
         overlay_sweep(linear_net(), IMAGE, PATTERN, target, [0.0, 1.0])
+
+
+# ---------------------------------------------------------------- FGSM
+def threshold_net():
+    """Two inputs, one softmax layer: z0 - z1 = 4 x0 - 2, so class 0 exactly when x0 > 0.5."""
+    from fooling.network import Network
+
+    return Network.from_arrays([np.array([[2.0, -2.0], [0.0, 0.0]])], [np.array([-1.0, 1.0])], "identity", [0, 1])
+
+
+def test_fgsm_steps_by_the_sign_and_clips():
+    from fooling.attacks import fgsm
+
+    X = np.array([[0.5, 0.0, 1.0, 0.9]])
+    G = np.array([[1.0, -1.0, 1.0, 0.0]])
+    np.testing.assert_allclose(fgsm(X, G, 0.25), [[0.75, 0.0, 1.0, 0.9]])
+    np.testing.assert_allclose(fgsm(X, G, 0.25, clip=None), [[0.75, -0.25, 1.25, 0.9]])
+
+
+def test_fgsm_table_by_hand():
+    from fooling.attacks import fgsm_table
+    from fooling.gradients import network_gradient
+    from fooling.network import forward
+
+    net = threshold_net()
+    X = np.array([[0.6, 0.3], [0.3, 0.7], [0.9, 0.2]])
+    y = np.array([0, 1, 0])
+    table = fgsm_table(lambda Z: forward(net, Z), lambda Z, t: network_gradient(net, Z, t)[1],
+                       net.classes, X, y, eps=(0.05, 0.25))
+    assert set(table) == {"0.05", "0.25"}
+    # eps 0.05: x0 moves to 0.55, 0.35, 0.85: nothing crosses 0.5
+    assert table["0.05"] == {"error": 0.0, "mean_confidence_on_mistakes": None}
+    # eps 0.25: 0.35 (a 0 read as 1, p = sigmoid(0.6)) and 0.55 (a 1 read as 0, p = sigmoid(0.2))
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    assert table["0.25"]["error"] == pytest.approx(2 / 3)
+    assert table["0.25"]["mean_confidence_on_mistakes"] == pytest.approx((sig(0.6) + sig(0.2)) / 2)
+
+
+def test_goodfellow_numbers_are_kept_as_theirs():
+    from fooling.attacks import GOODFELLOW_2015
+
+    assert GOODFELLOW_2015["eps"] == 0.25 and "Goodfellow" in GOODFELLOW_2015["source"]
+    assert GOODFELLOW_2015["models"]["shallow_softmax"] == {"error": 0.999, "mean_confidence_on_mistakes": 0.793}
+    assert GOODFELLOW_2015["models"]["maxout"] == {"error": 0.894, "mean_confidence_on_mistakes": 0.976}
+    assert GOODFELLOW_2015["models"]["shallow_rbf"] == {"error": 0.554, "mean_confidence_on_mistakes": 0.012}
