@@ -3,7 +3,7 @@
 ``build``      train and cache every model (progress on stderr).
 ``reproduce``  print the essays' numbers beside ours; ``--json`` prints one JSON object
                on stdout and nothing else there.
-``invert``     ``--network identity|tanh --point X Y [--valid] [--json]``: the image that
+``invert``     ``--network identity|tanh|relu --point X Y [--valid] [--json]``: the image that
                lands on a hidden point, re-propagated (a point no image reaches, or a
                coordinate that is not a finite number within +-1e7: a message, exit 2).
 
@@ -58,7 +58,7 @@ def _coordinate(text: str) -> float:
 def _invert_parser(sub) -> None:
     text = "turn a point of a network's 2-unit hidden layer into an image, re-propagated"
     s = sub.add_parser("invert", help=text, description=text)
-    s.add_argument("--network", required=True, choices=("identity", "tanh"))
+    s.add_argument("--network", required=True, choices=("identity", "tanh", "relu"))
     s.add_argument("--point", required=True, nargs=2, type=_coordinate, metavar=("X", "Y"),
                    help="the hidden point (negative values as they are: --point -500 500)")
     s.add_argument("--valid", action="store_true", help="keep every pixel in [0, 1]")

@@ -17,6 +17,8 @@ For an image ``x`` and a target ``h'`` on a network's 2-unit last hidden layer,
   conditions; the problem is not convex, so it is a local minimum. (``Inverter.invert``
   with ``ref=x`` alone is not the nearest image on a tanh net: it picks the smallest
   intermediate activations layer by layer, and only the first layer is nearest to ``x``.)
+  On a ReLU net the same descent gives a local answer that may stop near a kink of the
+  level set (where a unit switches on or off), never farther than the inverter's.
 
 A target no image can reach behaves as in :mod:`fooling.inversion`: outside tanh's open
 square, :class:`~fooling.inversion.InversionError`; beyond what pixels in [0, 1] (or a tanh
@@ -146,6 +148,9 @@ def _codomain_check(model, target: np.ndarray) -> None:
     outside = np.any(target < lo) or np.any(target > hi)
     if act in ("tanh", "logistic"):
         outside = outside or np.any(target == lo) or np.any(target == hi)
+    if outside and act == "relu":
+        raise InversionError("the point has a negative coordinate, and ReLU units output only "
+                             "values >= 0: no input can reach it")
     if outside:
         raise InversionError(f"the point lies outside the {act} codomain ({lo:g}, {hi:g}): no input can "
                              "reach it")
@@ -356,8 +361,8 @@ def _nearest_nonaffine(model, x, target, lo, hi, valid):
     if not ok:
         try:
             r = model.inverter.invert(target, valid=valid, ref=x)
-        except InversionError:
-            raise
+        except InversionError:  # inside the codomain, but no (valid) input reaches it (ReLU)
+            r = model.inverter.nearest(target, valid=valid, ref=x)[1]
         except ValueError:  # an activation the inverter does not invert: what Newton reached
             return y, "nearest-reachable"
         y, ok = _restore(level, r.image, goal, lo, hi, tol)
@@ -494,4 +499,7 @@ def walk(model, image, t: float, *, valid: bool = False, head=None, ray: Ray | N
         raise InversionError(f"{t:g} data radii leaves {where}, all this network's hidden layer can "
                              f"output: along this ray only t {'<=' if closed else '<'} "
                              f"{ray.t_max:.3g} can be reached")
-    return move_to(model, image, ray.point(t), valid=valid, head=head, t=t)
+    point = ray.point(t)
+    if closed:  # at t_max a coordinate is 0 up to rounding
+        point = np.maximum(point, CODOMAINS[act][0])
+    return move_to(model, image, point, valid=valid, head=head, t=t)

@@ -58,6 +58,8 @@ def check_report(workspace, report, point, valid):
     ("identity", (-1000.0, 900.0), False),
     ("tanh", (0.5, -0.7), False),
     ("tanh", (-0.2, 0.3), True),
+    ("relu", (10.0, 10.0), False),
+    ("relu", (0.0, 5.0), True),
 ])
 def test_json_output_re_propagates(cli, workspace, network, point, valid):
     args = ["--network", network, "--point", *map(str, point), "--json"] + (["--valid"] if valid else [])
@@ -116,6 +118,8 @@ def test_negative_and_limit_values_are_numbers(cli, workspace):
     ("tanh", ("1", "0.2"), False, "codomain"),
     ("tanh", ("-0.99999", "-0.99999"), False, "nearest it gets"),
     ("identity", ("1e6", "1e6"), True, "no image with pixels in [0, 1]"),
+    ("relu", ("-1", "3"), False, "negative"),
+    ("relu", ("3000", "3000"), True, "no image with pixels in [0, 1]"),
 ])
 def test_unreachable_points_exit_2_with_a_message(cli, network, point, valid, why):
     args = ["--network", network, "--point", *point, "--json"] + (["--valid"] if valid else [])

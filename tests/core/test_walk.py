@@ -272,3 +272,35 @@ def test_tanh_valid_point_no_image_reaches_gives_the_nearest_it_can(workspace):
     mv = move_to(m, x, [-0.99999, -0.99999], valid=True)
     assert mv.valid and not mv.reached and 0 < mv.residual < 0.01
     check_record(m, mv)
+
+
+# ---------------------------------------------------------------- ReLU
+def test_relu_moves_are_exact_no_farther_than_the_inverter_and_refuse_negatives(workspace):
+    m = workspace.mnist["relu"]
+    x = m.split.X_test[3].astype(float)
+    for target, valid in (([10.0, 10.0], False), ([10.0, 10.0], True), ([100.0, 0.5], False),
+                          ([0.5, 20.0], True)):
+        mv = move_to(m, x, target, valid=valid)
+        assert mv.reached and mv.residual <= 1e-9 * max(1, max(target))
+        assert mv.valid or not valid
+        # a local answer (the level set has kinks where a unit switches), never worse than
+        # the inverter's
+        assert mv.change_l2 <= np.linalg.norm(m.inverter.invert(target, valid=valid, ref=x).image - x) + 1e-9
+        check_record(m, mv)
+    with pytest.raises(InversionError, match=">= 0"):
+        move_to(m, x, [-1.0, 3.0])
+
+
+def test_relu_valid_point_no_image_reaches_and_the_ray_to_the_quadrant_edge(workspace):
+    m = workspace.mnist["relu"]
+    x = m.split.X_test[3].astype(float)
+    mv = move_to(m, x, [3000.0, 3000.0], valid=True)
+    assert mv.valid and not mv.reached and mv.method == "nearest-reachable"
+    check_record(m, mv)
+    ray = trace_ray(m, x)
+    assert np.isfinite(ray.t_max) and np.min(ray.point(ray.t_max)) == pytest.approx(0.0, abs=1e-9)
+    edge = walk(m, x, min(ray.t_max, MAX_T), ray=ray)  # 0 is an output of ReLU: reachable
+    assert edge.reached and edge.target.min() >= 0
+    if ray.t_max < MAX_T:
+        with pytest.raises(InversionError, match="only t <="):
+            walk(m, x, min(MAX_T, ray.t_max * 1.01 + 1e-6), ray=ray)
