@@ -107,7 +107,7 @@ def update_mnist(state: State, trigger: str, *, network: Any, click_data: Any = 
                     _reset(null), null_idle())
         pixels_valid = check_bool(valid, "keep pixels in [0, 1]")
         if trigger == "null":
-            return _moved(state, name, check_shift(null), pixels_valid, point)
+            return _moved(state, name, null, pixels_valid, point)
         if trigger == "click":
             xy = parse_click(click_data)
         elif trigger == "preset":
@@ -127,9 +127,11 @@ def update_mnist(state: State, trigger: str, *, network: Any, click_data: Any = 
             null_idle())
 
 
-def _moved(state: State, name: str, t: float, pixels_valid: bool, point: Any) -> tuple:
-    """The slider moved: the pinned point's image moved ``t`` along the null space."""
+def _moved(state: State, name: str, null: Any, pixels_valid: bool, point: Any) -> tuple:
+    """The slider moved: the pinned point's image moved along the null space (its messages
+    go under the slider)."""
     try:
+        t = check_shift(null)
         stored = check_stored_point(state, point)
     except BadInput as exc:
         return (no_update,) * 6 + (message(str(exc)),)
