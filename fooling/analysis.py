@@ -10,7 +10,9 @@ command line's ``reproduce``) reads from them instead of recomputing:
 * :class:`WorkspaceAnalysis` — every model of a workspace on its plane
   (:class:`Plane`), the image density check, and the measurements of the fooling:
   fooling rates (:func:`workspace_fooling_rates`), confidence against distance and
-  confidence/density maps.
+  confidence/density maps; and the field's measurements of the 0-3 networks:
+  out-of-distribution detection (:mod:`fooling.ood`, :mod:`fooling.oodsets`), Hein's
+  alpha-ray (:mod:`fooling.rays`) and the FGSM table (:mod:`fooling.attacks`).
 
 Whatever costs more than a few milliseconds is stored as an ``.npz`` in the
 workspace's cache folder, beside the trained models, under a key made of the models'
@@ -21,10 +23,9 @@ it is read back with ``allow_pickle=False`` and rebuilt with a warning when corr
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -35,12 +36,13 @@ from .heads import RBFHead, fit_rbf_head
 from .lazy import cached
 from .metrics import confidence_vs_distance, fooling_summary
 from .metrics_maps import confidence_density_map, log_density_level
+from .measures import OOD_NETWORKS, FieldMeasures
 from .network import predict_proba_from
 from .probes import data_radius, fooling_points
 from .reachable import estimate_reachable, null_space_basis, reachable_polygon
 from .regions import RegionGrid, contour_segments, evaluate_grid
 
-__all__ = ["MAP_EXTENT", "Plane", "PlaneAnalysis", "WorkspaceAnalysis", "model_planes",
+__all__ = ["MAP_EXTENT", "OOD_NETWORKS", "Plane", "PlaneAnalysis", "WorkspaceAnalysis", "model_planes",
            "workspace_fooling_rates"]
 
 MAP_EXTENT = 4.0
@@ -53,10 +55,7 @@ PLANE_FORMAT = 2
 """Version of what a :class:`PlaneAnalysis` file holds (part of its key: raise it when the arrays change)."""
 
 
-def _json(value: Any) -> Any:
-    """``value`` as it comes back from JSON (tuples become lists, numpy scalars numbers)."""
-    return json.loads(json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
-
+_json = store.jsonable
 
 def _prefixed(arrays: Mapping[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
     return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
@@ -393,8 +392,12 @@ def workspace_fooling_rates(ws, *, Rs: tuple[float, ...] = (1, 2, 5, 10), thresh
             "threshold": threshold}
 
 
-class WorkspaceAnalysis:
+class WorkspaceAnalysis(FieldMeasures):
     """Every measurement of a workspace, each computed once and cached on disk.
+
+    The out-of-distribution tables, the alpha-ray and the FGSM table of the 0-3
+    networks come from :class:`fooling.measures.FieldMeasures` (``scorer``, ``ood``,
+    ``ood_report``, ``ood_examples``, ``alpha_ray``, ``fgsm``).
 
     Parameters
     ----------

@@ -22,7 +22,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-__all__ = ["CacheError", "artifact_key", "cache_dir", "load", "load_or_build", "save"]
+__all__ = ["CacheError", "artifact_key", "cache_dir", "jsonable", "load", "load_or_build", "save"]
 
 _META = "__meta__"
 
@@ -44,6 +44,11 @@ def artifact_key(*parts: object) -> str:
     """A short stable hash of JSON-serialisable parts (spec dicts, fingerprints, versions)."""
     blob = json.dumps(parts, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def jsonable(value):
+    """``value`` as it comes back from JSON metadata (tuples become lists, numpy scalars numbers)."""
+    return json.loads(json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
 def save(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mapping | None = None) -> Path:
