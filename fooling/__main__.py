@@ -1,4 +1,4 @@
-"""Command line: ``python -m fooling {build,reproduce}``.
+"""Command line: ``python -m fooling {build,reproduce,invert}``.
 
 ``build``      train and cache every model (progress on stderr).
 ``reproduce``  print the essays' numbers beside ours; ``--json`` prints one JSON object
@@ -6,6 +6,9 @@
 ``invert``     ``--network identity|tanh|relu --point X Y [--valid] [--json]``: the image that
                lands on a hidden point, re-propagated (a point no image reaches, or a
                coordinate that is not a finite number within +-1e7: a message, exit 2).
+``score``      ``FILE.npz --network identity|tanh|relu [--json]``: every out-of-distribution
+               score, the prediction and the probabilities of each image in the file's
+               ``images`` array (see :mod:`fooling.images`; a bad file: a message, exit 2).
 
 Each takes ``--mnist bundled|openml|PATH`` (default: ``$FOOLING_MNIST``, else bundled).
 """
@@ -35,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         if name == "reproduce":
             s.add_argument("--json", action="store_true", help="one JSON object on stdout")
     _invert_parser(sub)
+    _score_parser(sub)
     return p
 
 
@@ -97,6 +101,32 @@ def _invert(ws, args) -> int:
     return 0
 
 
+def _score_parser(sub) -> None:
+    text = "score images (an .npz with an 'images' array) with every out-of-distribution score"
+    s = sub.add_parser("score", help=text, description=text)
+    s.add_argument("file", metavar="FILE.npz",
+                   help="'images': n x 784 or n x 28 x 28; integers are 0-255 grey levels, floats as they are")
+    s.add_argument("--network", required=True, choices=("identity", "tanh", "relu"))
+    s.add_argument("--mnist", default=None, metavar="SOURCE",
+                   help="bundled (default), openml, or a path to MNIST IDX files / an .npz "
+                        "(env FOOLING_MNIST)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.add_argument("--json", action="store_true", help="one JSON object on stdout (null: not finite)")
+
+
+def _score(ws, args) -> int:
+    from .analysis import WorkspaceAnalysis
+    from .ood import format_scores, score_report
+
+    report = score_report(WorkspaceAnalysis(ws).scorer(args.network), args.images, args.network)
+    if args.json:
+        json.dump(report, sys.stdout, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        print(format_scores(report))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the process exit code."""
     args = _parser().parse_args(_shield_point(sys.argv[1:] if argv is None else argv))
@@ -107,7 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     from .report import format_table, reproduce
     from .workspace import load_workspace
 
-    only = {"models": (args.network,)} if args.command == "invert" else {}
+    if args.command == "score":  # a bad file fails before any model is loaded or trained
+        from .images import read_images
+
+        try:
+            args.images = read_images(args.file)
+        except DataError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    only = {"models": (args.network,)} if args.command in ("invert", "score") else {}
     try:
         ws = load_workspace(args.mnist, progress=not args.quiet, **only)
     except DataError as exc:
@@ -115,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "invert":
         return _invert(ws, args)
+    if args.command == "score":
+        return _score(ws, args)
     if args.command == "build":
         for name, m in ws.mnist.items():
             t = m.trained

@@ -34,8 +34,9 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["BOX", "CENTRE", "MIN_CONTRAST", "MIN_SIDE", "NOISE_FLOOR", "SIDE", "DigitError",
-           "as_image", "decode_digit", "digit_from_array", "digit_from_strokes", "encode_digit"]
+__all__ = ["BOX", "CENTRE", "MAX_ARRAY", "MAX_POINTS", "MIN_CONTRAST", "MIN_SIDE", "NOISE_FLOOR", "SIDE",
+           "DigitError", "as_image", "decode_digit", "digit_from_array", "digit_from_strokes",
+           "encode_digit"]
 
 SIDE = 28
 """Width and height of an MNIST image."""
@@ -51,6 +52,8 @@ NOISE_FLOOR = 0.1
 """After stretching the ink to [0, 1], grey levels below this are set to 0."""
 MAX_POINTS = 20_000
 """Largest number of points in a drawing given as strokes."""
+MAX_ARRAY = 4096 * 4096
+"""Largest number of grey levels :func:`digit_from_array` takes."""
 
 _URL_CHARS = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 _URL_LEN = (4 * SIDE * SIDE + 2) // 3  # 1046 characters, unpadded
@@ -104,6 +107,9 @@ def _grey_array(grey, vmax: float) -> np.ndarray:
     if g.ndim != 2:
         raise DigitError(f"the drawing must be a 2-D array of grey levels (or {SIDE * SIDE} of them), "
                          f"got shape {g.shape}")
+    if g.size > MAX_ARRAY:
+        raise DigitError(f"the drawing is too large ({g.shape[1]}x{g.shape[0]} values; at most "
+                         f"{MAX_ARRAY:,} in all)")
     if min(g.shape) < MIN_SIDE:
         raise DigitError(f"the image is too small ({g.shape[1]}x{g.shape[0]} pixels): "
                          f"at least {MIN_SIDE}x{MIN_SIDE} needed")

@@ -133,6 +133,7 @@ def test_mnist_digit_enlarged_and_preprocessed_back_is_predicted_the_same(worksp
     (np.zeros((28, 28)), "blank"),
     (np.ones((28, 28)), "blank"),
     (np.full((40, 40), 0.5), "blank"),
+    (np.zeros((5000, 4000), np.uint8), "too large"),
 ])
 def test_bad_arrays_raise_digit_error(bad, why):
     with pytest.raises(DigitError, match=why):

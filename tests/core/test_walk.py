@@ -80,6 +80,8 @@ def test_identity_nearest_matches_scipy(random_net, seed, valid):
     assert mv.reached and mv.residual < 1e-9
     assert mv.change_l2 == pytest.approx(np.linalg.norm(ref - x), abs=1e-6)
     np.testing.assert_allclose(mv.image, ref, atol=1e-5)
+    # on an identity net Inverter.invert(ref=x) is that nearest image too
+    np.testing.assert_allclose(m.inverter.invert(target, valid=valid, ref=x).image, ref, atol=1e-5)
     check_record(m, mv)
 
 
