@@ -18,7 +18,7 @@ from .attacks import FGSM_EPS, fgsm_table
 from .gradients import head_gradient, network_gradient
 from .lazy import cached
 from .network import forward, predict_proba_from
-from .ood import SCORES, Scorer, TiedGaussian
+from .ood import METRICS, SCORES, Scorer, TiedGaussian
 from .rays import ALPHAS, alpha_ray, top_probability_bound
 
 __all__ = ["FieldMeasures", "N_EXAMPLES", "OOD_NETWORKS"]
@@ -81,7 +81,9 @@ class FieldMeasures:
     def ood_report(self) -> dict:
         """The out-of-distribution measurements, cached: ``metrics`` (:meth:`ood`),
         ``mean_max_probability`` and ``n`` (``{network: {"in" or set: value}}``)."""
-        return self._ood_stored[1]["report"]
+        r = self._ood_stored[1]["report"]
+        order = [*OOD_NETWORKS, *SCORES, "in", *oodsets.SETS, *METRICS]
+        return {**r, **{k: _in_order(r[k], order) for k in ("metrics", "mean_max_probability", "n")}}
 
     def ood(self) -> dict:
         """``{network: {score: {set: {"auroc", "fpr95", "aupr_in", "aupr_out"}}}}`` for the
@@ -134,7 +136,7 @@ class FieldMeasures:
 
         _, meta = _cached_npz(self._file("alpha-ray", self._ood_networks(), np.asarray(alphas).tolist()),
                               build, lambda a, m: m["rays"])
-        return meta["rays"]
+        return _in_order(meta["rays"], [k for n in OOD_NETWORKS for k in (n, f"{n}_rbf_head")])
 
     def fgsm(self, eps: tuple[float, ...] = FGSM_EPS) -> dict:
         """FGSM on the held-out digits (:func:`fooling.attacks.fgsm_table`), cached.
@@ -165,7 +167,17 @@ class FieldMeasures:
 
         _, meta = _cached_npz(self._file("fgsm", self._ood_networks(), list(eps)), build,
                               lambda a, m: m["fgsm"])
-        return meta["fgsm"]
+        order = [k for n in OOD_NETWORKS for k in (n, f"{n}_rbf_head")] + ["neurons"] + [str(float(e)) for e in eps]
+        return _in_order(meta["fgsm"], order)
+
+
+def _in_order(d, order: list[str]):
+    """``d`` with the keys of its nested dicts in ``order`` (the cache's JSON sorts them)."""
+    if not isinstance(d, dict):
+        return d
+    rank = {k: i for i, k in enumerate(order)}
+    keys = sorted(d, key=lambda k: (rank.get(k, len(rank)), k))
+    return {k: _in_order(d[k], order) for k in keys}
 
 
 def _answer(scorer: Scorer, x: np.ndarray) -> dict:

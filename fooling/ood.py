@@ -46,7 +46,7 @@ import numpy as np
 from .network import Network, forward, logits_from
 
 __all__ = ["METRICS", "SCORES", "Scorer", "TiedGaussian", "aupr_in", "aupr_out", "auroc",
-           "fpr_at_tpr", "ood_metrics"]
+           "format_scores", "fpr_at_tpr", "ood_metrics", "score_report"]
 
 METRICS = ("auroc", "fpr95", "aupr_in", "aupr_out")
 """The metrics of :func:`ood_metrics`, in order."""
@@ -210,3 +210,58 @@ class Scorer:
                     "hidden_density": self.density.log_density(H),
                     "image_density": self.image_density.log_density(X),
                     "rbf_head": self.head.predict_proba(H).max(axis=1)}
+
+
+def _number(v: float) -> float | None:
+    return float(v) if np.isfinite(v) else None
+
+
+def score_report(scorer: Scorer, X: np.ndarray, network: str) -> dict:
+    """Every score, the prediction and the probabilities of each image, ready for JSON.
+
+    Parameters
+    ----------
+    scorer : Scorer
+    X : ndarray of shape (n, n_inputs)
+    network : str
+        Its name, copied into the answer.
+
+    Returns
+    -------
+    dict
+        ``{"network": str, "scores": {score: [n values]}, "predicted": [n labels],
+        "probabilities": [[n_classes values] * n]}``, one entry per image in order;
+        higher is more in-distribution for every score. JSON has no infinities: a value
+        that is not finite is written as ``null``. That is the ``image_density`` of an
+        image with a pixel outside [0, 1] (``-inf``, so ``null`` ranks below every
+        number), and any score of an input so large that floating point overflows.
+    """
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+    with np.errstate(all="ignore"):  # huge inputs overflow: their values become null
+        raw = scorer.scores(X)
+        P = scorer.proba(X)
+    ok = np.all(np.isfinite(P), axis=1)
+    predicted = [int(scorer.net.classes[int(np.argmax(p))]) if good else None for p, good in zip(P, ok)]
+    return {"network": network,
+            "scores": {k: [_number(v) for v in raw[k]] for k in SCORES},
+            "predicted": predicted,
+            "probabilities": [[_number(v) for v in row] for row in P]}
+
+
+def format_scores(report: dict) -> str:
+    """:func:`score_report` as an aligned table, one row per image (``-`` for null)."""
+    n = len(report["predicted"])
+    head = ["image", "predicted", "probability", *SCORES]
+    rows = []
+    for i in range(n):
+        probs = [v for v in report["probabilities"][i] if v is not None]
+        cells = [str(i), "-" if report["predicted"][i] is None else str(report["predicted"][i]),
+                 f"{max(probs):.4f}" if probs else "-"]
+        cells += ["-" if report["scores"][k][i] is None else f"{report['scores'][k][i]:.4g}" for k in SCORES]
+        rows.append(cells)
+    widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(head)]
+    lines = [f"network: {report['network']} (higher = more in-distribution for every score; "
+             "- : not a finite number, e.g. image_density of pixels outside [0, 1])",
+             "  ".join(h.rjust(w) for h, w in zip(head, widths))]
+    lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(lines)

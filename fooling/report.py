@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .analysis import WorkspaceAnalysis
-from .attacks import normalized_pattern, overlay_sweep
+from .attacks import GOODFELLOW_2015, normalized_pattern, overlay_sweep
 from .models import ESSAY, IRIS_MODELS
 from .network import forward
 from .neurons import effective_weights
@@ -57,7 +57,7 @@ def reproduce(ws: Workspace, analysis: WorkspaceAnalysis | None = None) -> dict:
     analysis = WorkspaceAnalysis(ws) if analysis is None else analysis
     report: dict = {"iris": _iris_report(ws), "mnist": {"source": ws.source}}
     mn = report["mnist"]
-    for name in ("identity", "tanh"):
+    for name in ("identity", "tanh", "relu"):
         if name not in ws.mnist:
             continue
         m = ws.mnist[name]
@@ -66,6 +66,8 @@ def reproduce(ws: Workspace, analysis: WorkspaceAnalysis | None = None) -> dict:
         mn[name] = {"train_accuracy": t.train_accuracy, "test_accuracy": t.test_accuracy,
                     "epochs": len(t.loss_curve), "converged": t.converged,
                     "fooling": analysis.plane(name).far_points}
+        if name == "relu":
+            mn[name]["rbf_head_test_accuracy"] = analysis.plane(name).head_accuracy
     if "neurons" in ws.mnist:
         m = ws.mnist["neurons"]
         mn["neurons"] = {"train_accuracy": m.trained.train_accuracy,
@@ -80,6 +82,11 @@ def reproduce(ws: Workspace, analysis: WorkspaceAnalysis | None = None) -> dict:
             for name, v in fr["models"].items()}
         report["fooling_rate_method"] = {"resolution": fr["resolution"], "threshold": fr["threshold"]}
         mn["identity"]["rbf_head_test_accuracy"] = fr["rbf_head_test_accuracy"]
+    if any(n in ws.mnist for n in ("identity", "tanh", "relu")):
+        report["ood"] = analysis.ood()
+        report["alpha_ray"] = analysis.alpha_ray()
+        report["fgsm"] = analysis.fgsm()
+        report["fgsm_published"] = GOODFELLOW_2015
     return report
 
 
@@ -99,19 +106,22 @@ def format_table(report: dict) -> str:
     mn = report["mnist"]
     rows.append(("MNIST source", "full MNIST (28,911 rows of 0-3)",
                  f"{mn['source']}; 0-3 split {mn.get('n_train')}/{mn.get('n_test')}"))
-    for name in ("identity", "tanh"):
+    for name in ("identity", "tanh", "relu"):
         if name not in mn:
             continue
         r = mn[name]
-        rows.append((f"{name} net: held-out accuracy", _fmt(ESSAY[name]["accuracy"]), _fmt(r["test_accuracy"])))
+        rows.append((f"{name} net: held-out accuracy", _fmt(ESSAY.get(name, {}).get("accuracy")),
+                     _fmt(r["test_accuracy"])))
         for f in r["fooling"]:
             essay = ESSAY["hidden_points"][f["label"]] if name == "identity" else None
             ours = (f"({f['hidden'][0]:.3g}, {f['hidden'][1]:.3g}) -> {f.get('predicted')} "
                     f"p={_fmt(f.get('probability'))} res={f.get('residual', float('nan')):.1e}")
             if "max_confidence" in f:
                 ours += f" max={f['max_confidence']:.3f}"
+            if f.get("bounded"):
+                ours += " (bounded region: its most confident point)"
             rows.append((f"  fooling {f['label']}", f"{essay} -> {f['label']} ~1.0" if essay else
-                         "(not attempted)", ours))
+                         "(not in the essay)" if name == "relu" else "(not attempted)", ours))
     if "neurons" in mn:
         r = mn["neurons"]
         rows.append(("784-64-64-10 net: held-out accuracy", "-", _fmt(r["test_accuracy"])))
@@ -121,8 +131,44 @@ def format_table(report: dict) -> str:
     for name, r in report.get("fooling_rate", {}).items():
         rows.append((f"P>=0.99 share of disc, {name}: R1/R2/R5/R10", "-",
                      "/".join(f"{r[k]:.3f}" for k in ("R1", "R2", "R5", "R10"))))
+    rows += _field_rows(report)
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     lines = [f"{'what':<{w0}}  {'essay':<{w1}}  ours", "-" * (w0 + w1 + 30)]
     lines += [f"{a:<{w0}}  {b:<{w1}}  {c}" for a, b, c in rows]
     return "\n".join(lines)
+
+
+_SHORT = {"near_digits_4_9": "4-9", "uniform_noise": "unif", "gaussian_noise": "gauss", "permuted": "perm",
+          "alpha_2": "x2", "alpha_5": "x5", "alpha_10": "x10", "alpha_100": "x100", "fooling_images": "fool"}
+
+
+def _field_rows(report: dict) -> list[tuple[str, str, str]]:
+    """Rows of the OOD tables, the alpha-ray and the FGSM table (when the report has them)."""
+    rows: list[tuple[str, str, str]] = []
+    ood = report.get("ood", {})
+    for net, scores in ood.items():
+        sets = list(next(iter(scores.values())))
+        rows.append((f"OOD {net} net, AUROC/FPR95 per set", "-", " ".join(f"{_SHORT.get(s, s):>9}" for s in sets)))
+        for score, per_set in scores.items():
+            rows.append((f"  {score}", "-", " ".join(f"{v['auroc']:.2f}/{v['fpr95']:.2f}" for v in per_set.values())))
+    for name, r in report.get("alpha_ray", {}).items():
+        a, p = r["alpha"], r["mean_top_probability"]
+        picks = [i for i, v in enumerate(a) if abs(np.log10(v) - round(np.log10(v))) < 1e-9][:4]
+        bound = r.get("top_probability_bound")
+        rows.append((f"alpha-ray {name}: mean top p at alpha 1/10/100/1000",
+                     "ReLU: -> 1 (Hein et al. 2019)" if name == "relu" else "-",
+                     "/".join(f"{p[i]:.3f}" for i in picks)
+                     + f"; share >= 0.99 at 1000: {r['share_confident'][-1]:.2f}"
+                     + (f"; cap {bound:.3f}" if bound is not None else "")))
+    published = report.get("fgsm_published", {}).get("models", {})
+    essay = {"identity": "shallow_softmax", "neurons": "maxout", "identity_rbf_head": "shallow_rbf"}
+    for name, per_eps in report.get("fgsm", {}).items():
+        theirs = published.get(essay.get(name, ""))
+        paper = (f"2015, eps 0.25, {essay[name]}: {theirs['error']:.1%} at "
+                 f"{theirs['mean_confidence_on_mistakes']:.1%}" if theirs else "-")
+        ours = "  ".join(f"eps {e}: {v['error']:.1%} at " + ("-" if v["mean_confidence_on_mistakes"] is None
+                                                             else f"{v['mean_confidence_on_mistakes']:.1%}")
+                         for e, v in per_eps.items())
+        rows.append((f"FGSM {name}: error at mean confidence on mistakes", paper, ours))
+    return rows
