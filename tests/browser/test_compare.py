@@ -8,8 +8,8 @@ import pytest
 from dash.testing.wait import until
 from selenium.webdriver.common.by import By
 
-from app import ids
-from app.pages import compare
+from app import create_app, ids
+from app.pages.compare import compute as compare
 from fooling.analysis import workspace_fooling_rates
 from tests.app.test_compare import SMALL
 from tests.browser.conftest import console_errors
@@ -19,9 +19,13 @@ GD = "document.querySelector('#%s .js-plotly-plot')"
 
 
 @pytest.fixture
-def small_grids(monkeypatch):
+def small_app(monkeypatch, resources):
+    """An app whose /compare page measures on the test's coarse grids (patched before it is built)."""
     for k, v in SMALL.items():
         monkeypatch.setattr(compare, k, v)
+    app = create_app(resources)
+    assert app.states_["/compare"].summary["resolution"] == SMALL["RESOLUTION"]
+    return app
 
 
 def percent(cell: str) -> float:
@@ -42,10 +46,10 @@ def plot(dash_duo, graph_id: str, expr: str):
     return dash_duo.driver.execute_script(f"const gd = {GD % graph_id}; return gd ? {expr} : null;")
 
 
-def test_compare_page_measures_every_model(dash_duo, dash_app, resources, small_grids):
+def test_compare_page_measures_every_model(dash_duo, small_app, resources):
     truth = workspace_fooling_rates(resources.workspace, Rs=compare.RS, threshold=compare.THRESHOLD,
                                     resolution=SMALL["RESOLUTION"])
-    dash_duo.start_server(dash_app)
+    dash_duo.start_server(small_app)
     dash_duo.driver.get(dash_duo.server_url + "/compare")
     dash_duo.wait_for_element(f"#{ids.COMPARE_TABLE} tbody tr", timeout=30)
 
@@ -67,7 +71,7 @@ def test_compare_page_measures_every_model(dash_duo, dash_app, resources, small_
         else:
             assert percent(cells[6]) == pytest.approx(100 * m["flagged_by_density"], abs=0.0051)
     assert seen == list(compare.MODELS)
-    assert f"{SMALL['RESOLUTION']} × {SMALL['RESOLUTION']}" in dash_duo.find_element(f"#{compare.TEXT}").text
+    assert f"{SMALL['RESOLUTION']} × {SMALL['RESOLUTION']}" in dash_duo.find_element(f"#{ids.COMPARE_TEXT}").text
 
     # the curves: every model on one chart
     until(lambda: (plot(dash_duo, ids.COMPARE_CURVES, "gd.data.length") or 0) >= 6, timeout=20)
@@ -76,7 +80,7 @@ def test_compare_page_measures_every_model(dash_duo, dash_app, resources, small_
         assert compare.LABELS[name] in names
 
     # the density map follows the model chosen
-    note = f"#{compare.DENSITY_NOTE}"
+    note = f"#{ids.COMPARE_DENSITY_NOTE}"
     dash_duo.wait_for_contains_text(note, compare.LABELS[compare.DEFAULT_MODEL], timeout=20)
     assert plot(dash_duo, ids.COMPARE_DENSITY, "gd.layout.xaxis.title.text") == "hidden unit 1"
     click_option(dash_duo, ids.COMPARE_MODEL, compare.LABELS["logistic"])
@@ -92,7 +96,7 @@ def test_compare_page_measures_every_model(dash_duo, dash_app, resources, small_
 
     # and zooms to the data on request
     before = plot(dash_duo, ids.COMPARE_DENSITY, "gd.layout.yaxis.range")
-    click_option(dash_duo, compare.VIEW, compare.VIEWS["near"])
+    click_option(dash_duo, ids.COMPARE_VIEW, compare.VIEWS["near"])
     until(lambda: plot(dash_duo, ids.COMPARE_DENSITY, "gd.layout.uirevision")
                         == "compare-density-logistic-near", timeout=20)
     after = plot(dash_duo, ids.COMPARE_DENSITY, "gd.layout.yaxis.range")

@@ -35,7 +35,7 @@ def test_pages_render_under_the_csp(dash_duo, dash_app, resources):
     dash_duo.driver.get(dash_duo.server_url + "/mnist")
     dash_duo.wait_for_element(f"#{ids.MNIST_MAP} .js-plotly-plot", timeout=20)
     dash_duo.wait_for_element(f"#{ids.MNIST_MAP} .main-svg", timeout=20)
-    x, y = (float(v) for v in resources.hidden_plane("identity").centroid)
+    x, y = (float(v) for v in resources.plane("identity").centroid)
     emit_click(dash_duo, ids.MNIST_MAP, x, y)
     dash_duo.wait_for_contains_text("#" + ids.MNIST_RESULT, "Prediction", timeout=20)
     assert console_errors(dash_duo) == []

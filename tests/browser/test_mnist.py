@@ -1,5 +1,6 @@
 """/mnist in a real browser: far points fool the identity net, tanh caps it, bad points get a note,
-the RBF head and the reachable outline are drawn, and the null-space slider moves only the image."""
+the RBF head and the reachable outline are drawn, the null-space slider moves only the image, a
+real mouse click inverts the point under the mouse, and one click is one request."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from app import ids
-from app.figures_mnist import NEAREST, decode_typed_array
-from app import mnist_view as view
-from app.pages import mnist
+from app.figures import NEAREST
+from app.images import decode_typed_array
+from app.pages.mnist import compute
 from fooling.network import forward
 from fooling.reachable import nearest_reachable, reachable_polygon, support_corner
 from fooling.probes import fooling_points
@@ -23,7 +24,7 @@ PRED = re.compile(r"Prediction:\s*(\S+)\s*\((\d+\.\d+)%\)")
 RBF = re.compile(r"RBF head, same hidden point:\s*(\S+)\s*\((\d+\.\d+)%\)")
 LANDS = re.compile(r"re-propagates to (\([^)]*\))")
 RESULT = f"#{ids.MNIST_RESULT}"
-MOVED = f"#{mnist.NULL_RESULT}"
+MOVED = f"#{ids.MNIST_NULL_RESULT}"
 
 
 def open_page(dash_duo, dash_app):
@@ -75,7 +76,7 @@ def x_range(dash_duo) -> list:
 
 
 def test_far_points_of_every_identity_region_are_confident_digits(dash_duo, dash_app, resources):
-    m = resources.hidden_plane("identity").model
+    m = resources.plane("identity").model
     open_page(dash_duo, dash_app)
     assert "Click anywhere" in dash_duo.find_element(RESULT).text
     assert np.isnan(image_pixels(dash_duo)).all()
@@ -99,7 +100,7 @@ def test_far_points_of_every_identity_region_are_confident_digits(dash_duo, dash
 
 
 def test_tanh_bounds_the_plane_and_unreachable_points_get_a_note(dash_duo, dash_app, resources):
-    inv = resources.hidden_plane("tanh").model.inverter
+    inv = resources.plane("tanh").model.inverter
     open_page(dash_duo, dash_app)
     assert abs(x_range(dash_duo)[0]) > 10  # the identity plane first
     radio = dash_duo.find_element(f"#{ids.MNIST_NETWORK} input[value='tanh']")
@@ -127,7 +128,7 @@ def test_tanh_bounds_the_plane_and_unreachable_points_get_a_note(dash_duo, dash_
 
 
 def test_mouse_click_presets_and_valid_pixels(dash_duo, dash_app, resources):
-    inv = resources.hidden_plane("identity").model.inverter
+    inv = resources.plane("identity").model.inverter
     open_page(dash_duo, dash_app)
     # one real mouse click in the middle of the map
     area = dash_duo.find_element(f"#{ids.MNIST_MAP} .nsewdrag")
@@ -138,7 +139,7 @@ def test_mouse_click_presets_and_valid_pixels(dash_duo, dash_app, resources):
 
     # preset far 2, then keep pixels in [0, 1]: no valid image reaches that far point,
     # so the page shows the nearest point valid images reach, and marks it on both maps
-    far2 = fooling_points(resources.hidden_plane("identity").model)[2]["hidden"]
+    far2 = fooling_points(resources.plane("identity").model)[2]["hidden"]
     button = [b for b in dash_duo.find_elements("button") if b.text == "far 2"][0]
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", button)
     button.click()
@@ -166,7 +167,7 @@ def test_mouse_click_presets_and_valid_pixels(dash_duo, dash_app, resources):
         name, nx, ny = trace(dash_duo, graph_id, NEAREST)
         assert abs(nx - q[0]) < 1e-9 and abs(ny - q[1]) < 1e-9
     # a click inside the outline gets a valid image landing exactly there
-    h = resources.hidden_plane("identity").model.test_hidden[4]
+    h = resources.plane("identity").model.test_hidden[4]
     emit_click(dash_duo, ids.MNIST_MAP, *h)
     dash_duo.wait_for_contains_text(RESULT, "inside the region valid images reach", timeout=20)
     ref = inv.invert(h, valid=True)
@@ -189,7 +190,7 @@ def test_loss_accuracy_and_samples_are_shown(dash_duo, dash_app, resources):
     dash_duo.wait_for_element(f"#{ids.MNIST_SAMPLES} .js-plotly-plot .heatmaplayer", timeout=20)
     page = dash_duo.find_element("#page-content").text
     for n in ("identity", "tanh"):
-        acc = resources.hidden_plane(n).model.trained.test_accuracy
+        acc = resources.plane(n).model.trained.test_accuracy
         assert f"{100 * acc:.1f}%" in page and f"{100 * resources.essay[n]['accuracy']:.0f}%" in page
     assert console_errors(dash_duo) == []
 
@@ -199,11 +200,11 @@ def test_rbf_map_and_reachable_outline_and_both_heads(dash_duo, dash_app, resour
     dash_duo.wait_for_element(f"#{ids.MNIST_RBF_MAP} .js-plotly-plot .heatmaplayer", timeout=20)
     for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):
         names = trace_names(dash_duo, graph_id)
-        assert view.REACH_NAMES["identity"] in names and view.TYPICAL_NAME in names
+        assert compute.reach_name(True) in names and compute.TYPICAL_NAME in names
         assert names[-2:] == [NEAREST, "clicked"]
     assert "RBF head" in dash_duo.find_element(f"#{ids.MNIST_RBF_MAP} .gtitle").text
-    m = resources.hidden_plane("identity").model
-    head = view.remedies(resources, "identity").head
+    m = resources.plane("identity").model
+    head = resources.plane("identity").head
     rbf_acc = head.score_images(m.split.X_test, m.split.y_test)
     assert f"identity net {100 * rbf_acc:.1f}%" in dash_duo.find_element(".accuracy-rbf").text
     assert f"identity net {100 * m.trained.test_accuracy:.1f}%" in dash_duo.find_element(".accuracy-linear").text
@@ -247,8 +248,8 @@ def test_rbf_map_and_reachable_outline_and_both_heads(dash_duo, dash_app, resour
     radio.click()
     dash_duo.wait_for_contains_text(f"#{ids.MNIST_RBF_MAP} .gtitle", "Tanh net: RBF head", timeout=20)
     names = trace_names(dash_duo, ids.MNIST_RBF_MAP)
-    assert view.REACH_NAMES["tanh"] in names and "estimated" in view.REACH_NAMES["tanh"]
-    assert view.REACH_NAMES["tanh"] in trace_names(dash_duo, ids.MNIST_MAP)
+    assert compute.reach_name(False) in names and "estimated" in compute.reach_name(False)
+    assert compute.reach_name(False) in trace_names(dash_duo, ids.MNIST_MAP)
     assert console_errors(dash_duo) == []
 
 
@@ -257,7 +258,7 @@ def _slider(dash_duo) -> float:
 
 
 def test_null_slider_changes_the_image_not_the_point_or_prediction(dash_duo, dash_app, resources):
-    m = resources.hidden_plane("identity").model
+    m = resources.plane("identity").model
     open_page(dash_duo, dash_app)
     x, y = fooling_points(m)[2]["hidden"]
     emit_click(dash_duo, ids.MNIST_MAP, x, y)
@@ -305,4 +306,148 @@ def test_null_slider_changes_the_image_not_the_point_or_prediction(dash_duo, das
         time.sleep(0.1)
     assert _slider(dash_duo) == 0
     dash_duo.wait_for_contains_text(MOVED, "Click a point, then move the slider", timeout=20)
+    assert console_errors(dash_duo) == []
+
+
+# ---- a real mouse click, and what one click costs ------------------------------------------
+
+PLOT_GEOMETRY = """
+const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+const r = gd.querySelector('.nsewdrag').getBoundingClientRect();
+const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+const pts = (arguments[1] || []).map(p => [xa.d2p(p[0]), ya.d2p(p[1])]);
+return {left: r.left, top: r.top, width: r.width, height: r.height, xlen: xa._length, ylen: ya._length,
+        xrange: xa.range.slice(), yrange: ya.range.slice(), points: pts};
+"""
+"""The plot area of a graph (its drag rectangle, in page pixels) and its axes; ``arguments[1]``,
+data points to place in plot-area pixels (``d2p``: from the area's top-left)."""
+
+TO_DATA = """
+const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+return [xa.p2d(arguments[1]), ya.p2d(arguments[2])];
+"""
+"""Plot-area pixels (from the area's top-left) to data coordinates."""
+
+RECORD_MOUSE = """
+window.__mouse = [];
+document.addEventListener('mousedown', e => window.__mouse.push([e.clientX, e.clientY]), true);
+"""
+
+CLICKED = re.compile(r"clicked \(target\) hidden point: \((\S+), (\S+)\)")
+
+
+def update_requests(dash_duo) -> int:
+    """How many callback requests the page has sent so far."""
+    return dash_duo.driver.execute_script(
+        "performance.setResourceTimingBufferSize(100000);"  # never miss one to a full buffer
+        "return performance.getEntriesByType('resource')"
+        ".filter(e => e.name.includes('/_dash-update-component')).length;")
+
+
+def quiet_pixel(geometry, margin: float = 0.12) -> tuple[int, int]:
+    """A whole pixel of the plot area, away from its edges, as far as possible from every
+    held-out digit's dot (a click near a dot would pick the dot)."""
+    dots = np.asarray(geometry["points"], dtype=float)
+    best, where = -1.0, None
+    for fx in np.linspace(margin, 1 - margin, 25):
+        for fy in np.linspace(margin, 1 - margin, 25):
+            p = np.array([round(fx * geometry["xlen"]), round(fy * geometry["ylen"])], dtype=float)
+            d = float(np.min(np.hypot(*(dots - p).T)))
+            if d > best:
+                best, where = d, (int(p[0]), int(p[1]))
+    assert best > 30, f"no pixel of the map is 30 px away from the data ({best:.0f} px at best)"
+    return where
+
+
+def real_click_checks(dash_duo, m) -> None:
+    """Click a quiet pixel of the linear map with the mouse; check the point inverted is the one
+    under the mouse (within a pixel's worth of data units), on both maps and in the result, and
+    that the prediction is fooling's for it; one request."""
+    area = dash_duo.find_element(f"#{ids.MNIST_MAP} .nsewdrag")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", area)
+    geometry = dash_duo.driver.execute_script(PLOT_GEOMETRY, ids.MNIST_MAP, m.test_hidden.tolist())
+    assert abs(geometry["width"] - geometry["xlen"]) < 1 and abs(geometry["height"] - geometry["ylen"]) < 1
+    px, py = quiet_pixel(geometry)
+    dash_duo.driver.execute_script(RECORD_MOUSE)
+    before = update_requests(dash_duo)
+    shown_before = dash_duo.find_element(RESULT).text
+    # selenium 4.2: the offset is from the element's top-left corner
+    ActionChains(dash_duo.driver).move_to_element_with_offset(area, px, py).pause(0.2).click().perform()
+    label, pct = wait_for_prediction(dash_duo, not_text=shown_before)
+    # where the mouse really was (the browser's own event), in data units
+    (cx, cy), = dash_duo.driver.execute_script("return window.__mouse;")
+    assert abs(cx - geometry["left"] - px) <= 1 and abs(cy - geometry["top"] - py) <= 1  # the aimed pixel
+    mx, my = dash_duo.driver.execute_script(TO_DATA, ids.MNIST_MAP, cx - geometry["left"], cy - geometry["top"])
+    pixel_x = abs(geometry["xrange"][1] - geometry["xrange"][0]) / geometry["xlen"]
+    pixel_y = abs(geometry["yrange"][1] - geometry["yrange"][0]) / geometry["ylen"]
+    # the 'clicked' marker of both maps sits where the mouse was, within a pixel
+    for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):
+        end = time.time() + 20
+        while time.time() < end and trace(dash_duo, graph_id, "clicked")[1] is None:
+            time.sleep(0.1)
+        _, x, y = trace(dash_duo, graph_id, "clicked")
+        assert abs(x - mx) <= pixel_x and abs(y - my) <= pixel_y, (
+            f"{graph_id}: the 'clicked' marker is at ({x:.5g}, {y:.5g}), the mouse was at ({mx:.5g}, {my:.5g}): "
+            f"{abs(x - mx) / pixel_x:.2f} px and {abs(y - my) / pixel_y:.2f} px away")
+    _, x, y = trace(dash_duo, ids.MNIST_MAP, "clicked")
+    # ... and so does the point the result says it inverted (printed to 4 significant digits)
+    shown = CLICKED.search(dash_duo.find_element(RESULT).text)
+    assert shown, dash_duo.find_element(RESULT).text
+    assert f"({x:.4g}, {y:.4g})" == f"({shown.group(1)}, {shown.group(2)})"
+    sx, sy = float(shown.group(1)), float(shown.group(2))
+    assert abs(sx - mx) <= pixel_x + 5e-4 * abs(mx) and abs(sy - my) <= pixel_y + 5e-4 * abs(my)
+    # the prediction is fooling's for that point (and for the point under the mouse)
+    ref = m.inverter.invert(np.array([x, y]))
+    assert label == str(ref.predicted) and abs(pct - 100 * ref.confidence) < 0.006
+    assert m.inverter.invert(np.array([mx, my])).predicted == ref.predicted
+    assert update_requests(dash_duo) - before == 1
+
+
+def test_real_mouse_click_inverts_the_point_under_the_mouse(dash_duo, dash_app, resources):
+    open_page(dash_duo, dash_app)
+    real_click_checks(dash_duo, resources.plane("identity").model)
+    assert console_errors(dash_duo) == []
+
+
+def test_real_mouse_click_on_a_zoomed_map_inverts_the_point_under_the_mouse(dash_duo, dash_app, resources):
+    """Zoomed in (scroll zoom is on, and the zoom survives clicks), a click still inverts the point
+    under the mouse, not some nearby point."""
+    a = resources.plane("identity")
+    open_page(dash_duo, dash_app)
+    x0, x1, y0, y1 = a.bounds
+    cx, cy, wx, wy = x0 + 0.7 * (x1 - x0), y0 + 0.3 * (y1 - y0), (x1 - x0) / 16, (y1 - y0) / 16  # 8x
+    dash_duo.driver.execute_script(
+        "const gd = document.getElementById(arguments[0]).querySelector('.js-plotly-plot');"
+        "Plotly.relayout(gd, {'xaxis.range': [arguments[1], arguments[2]], 'yaxis.range': [arguments[3], arguments[4]]});",
+        ids.MNIST_MAP, cx - wx, cx + wx, cy - wy, cy + wy)
+    end = time.time() + 20
+    while time.time() < end and not np.allclose(x_range(dash_duo), [cx - wx, cx + wx]):
+        time.sleep(0.1)
+    assert np.allclose(x_range(dash_duo), [cx - wx, cx + wx])
+    time.sleep(0.5)  # the linked zoom has reached the other map
+    real_click_checks(dash_duo, a.model)
+    assert np.allclose(x_range(dash_duo), [cx - wx, cx + wx])  # the click kept the zoom
+    assert console_errors(dash_duo) == []
+
+
+def test_one_click_sends_one_request(dash_duo, dash_app, resources):
+    """A click on either map is one round trip: markers, image, result and slider in one answer."""
+    m = resources.plane("identity").model
+    open_page(dash_duo, dash_app)
+    dash_duo.wait_for_element(f"#{ids.MNIST_RBF_MAP} .js-plotly-plot .heatmaplayer", timeout=20)
+    time.sleep(1.0)  # the page's own start-up requests are over
+    for graph_id, entry in ((ids.MNIST_MAP, fooling_points(m)[1]), (ids.MNIST_RBF_MAP, fooling_points(m)[2])):
+        x, y = (float(v) for v in entry["hidden"])
+        before = update_requests(dash_duo)
+        shown = dash_duo.find_element(RESULT).text
+        emit_click(dash_duo, graph_id, x, y)
+        wait_for_prediction(dash_duo, str(entry["label"]), not_text=shown)
+        for other in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):  # both maps marked ...
+            end = time.time() + 20
+            while time.time() < end and trace(dash_duo, other, "clicked")[1:] != [x, y]:
+                time.sleep(0.1)
+            assert trace(dash_duo, other, "clicked")[1:] == [x, y]
+        time.sleep(1.5)  # anything the click set off has had time to go out
+        assert update_requests(dash_duo) - before == 1, graph_id  # ... by one request
     assert console_errors(dash_duo) == []
