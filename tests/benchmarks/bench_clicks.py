@@ -160,7 +160,7 @@ def main(argv=None) -> dict:
     kinds: dict[str, tuple[list, object]] = {}
     mnist = request_maker(app, f"{ids.MNIST_MAP}.clickData")
     for name in ("identity", "tanh"):
-        x0, x1, y0, y1 = res.hidden_plane(name).bounds
+        x0, x1, y0, y1 = res.plane(name).bounds
         pts = rng.uniform((x0, y0), (x1, y1), size=(args.n, 2))
         kinds[f"mnist click ({name})"] = (
             [mnist({f"{ids.MNIST_NETWORK}.value": name, f"{ids.MNIST_MAP}.clickData": click(*p)}) for p in pts],

@@ -92,7 +92,7 @@ def plan(dash_app, res, n: int, seed: int, static_paths: list[str]) -> list[tupl
         graph = prop.rsplit(".", 1)[0]
         if graph.startswith("mnist"):
             network = getattr(comps.get("mnist-network"), "value", None) or "identity"
-            x0, x1, y0, y1 = res.hidden_plane(network).bounds
+            x0, x1, y0, y1 = res.plane(network).bounds
         else:
             x0, x1, y0, y1 = (-3.0, 12.0, -7.0, 12.0)
         clicks.append((graph, body["output"], prop, (x0, x1, y0, y1)))
