@@ -12,8 +12,8 @@ from dash import ctx, dcc, html
 from . import ids
 from .pages import PAGES
 
-__all__ = ["BadInput", "check_bool", "check_choice", "graph", "link_zoom", "link_zoom_js", "message",
-           "navbar", "not_found", "parse_click", "probability_table", "result_block", "section",
+__all__ = ["BadInput", "check_bool", "check_choice", "graph", "link_zoom", "link_zoom_js", "markers",
+           "message", "navbar", "not_found", "parse_click", "probability_table", "result_block", "section",
            "short_repr", "triggered_id", "triggered_props"]
 
 CLICK_LIMIT = 1e7
@@ -207,3 +207,27 @@ def link_zoom(app, a: str, b: str) -> None:
         link_zoom_js(a, b),
         Output(a, "figure", allow_duplicate=True), Output(b, "figure", allow_duplicate=True),
         Input(a, "relayoutData"), Input(b, "relayoutData"), prevent_initial_call=True)
+
+
+_MARKERS_JS = """
+function(point) {
+    const marks = point && typeof point === 'object'
+        ? {clicked: point.point || null, nearest: point.nearest || null} : {};
+    for (const id of %(graphs)s) {
+        if (window.foolingMarkers) { window.foolingMarkers.set(id, marks); }
+    }
+    return window.dash_clientside.no_update;
+}
+"""
+
+
+def markers(app, store: str, graphs: Sequence[str]) -> None:
+    """Draw the markers of ``store``'s point (``{"point": [x, y], "nearest": [x, y] or None}``)
+    over ``graphs``, in the browser (``assets/markers.js``): no figure changes, no request."""
+    import json
+
+    from dash import Input, Output
+
+    # an output nobody reads (callbacks without one are not called when the page loads)
+    app.clientside_callback(_MARKERS_JS % {"graphs": json.dumps(list(graphs))},
+                            Output(store, "clear_data"), Input(store, "data"))

@@ -22,7 +22,7 @@ import plotly.graph_objects as go
 from fooling.regions import RegionGrid, segments_to_path
 
 __all__ = [
-    "CLASS_COLORS", "HALF_TRACE", "IRIS_AXES", "NEAREST", "THIRD_TRACE", "TEMPLATE", "make_curve_figure",
+    "CLASS_COLORS", "HALF_TRACE", "IRIS_AXES", "THIRD_TRACE", "TEMPLATE", "make_curve_figure",
     "make_hidden_map_figure", "make_iris_figure", "make_loss_figure", "make_region_figure", "merged",
     "region_colorscale", "region_z", "theme", "trace_index",
 ]
@@ -35,9 +35,6 @@ IRIS_AXES = ("petal length (cm)", "petal width (cm)")
 HALF_TRACE = "P = 1/2 (boundary)"
 THIRD_TRACE = "P = 1/3 (max. uncertainty)"
 """Names :func:`make_region_figure` gives its two contour overlays."""
-NEAREST = "nearest reachable"
-"""Name of the hidden-map trace marking the nearest point valid images reach (second to last)."""
-
 _FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color="#2a3f5f")
 _MARGIN = dict(l=50, r=20, t=40, b=45)
 _AXIS = dict(automargin=True, gridcolor="#eee", zerolinecolor="#999", linecolor="#ccc", ticks="")
@@ -124,7 +121,7 @@ def _path_trace(segs: Sequence[np.ndarray], name: str, dash: str, color: str = "
 
 
 def _region_traces(grid: RegionGrid, names: Sequence[str], *, points=None, labels=None, wrong=None,
-                   probes=None, half=(), third=(), clicked=None) -> list:
+                   probes=None, half=(), third=()) -> list:
     k = len(names)
     z, zmax = region_z(grid)
     traces = [dict(type="heatmap", 
@@ -156,12 +153,6 @@ def _region_traces(grid: RegionGrid, names: Sequence[str], *, points=None, label
     return traces
 
 
-def _clicked_trace(clicked) -> dict:
-    cx, cy = (clicked if clicked is not None else (None, None))
-    return dict(type="scatter", x=[cx], y=[cy], mode="markers", name="clicked", showlegend=False, hoverinfo="skip",
-                      marker=dict(symbol="x-thin", size=16, color="black", line=dict(width=3)))
-
-
 def _region_layout(grid: RegionGrid, title, axis_titles, view, uirevision, layout) -> dict:
     x0, x1, y0, y1 = view if view is not None else grid.bounds
     axes = dict(showgrid=False, zeroline=True, zerolinecolor="#999")
@@ -173,7 +164,7 @@ def make_region_figure(grid: RegionGrid, names: Sequence[str], *,
                        points: np.ndarray | None = None, labels: np.ndarray | None = None,
                        wrong: np.ndarray | None = None, probes: np.ndarray | None = None,
                        half: Sequence[np.ndarray] = (), third: Sequence[np.ndarray] = (),
-                       clicked: Sequence[float] | None = None, title: str | None = None,
+                       title: str | None = None,
                        axis_titles: tuple[str, str] = ("x", "y"),
                        view: tuple[float, float, float, float] | None = None,
                        uirevision: str = "map", layout: dict | None = None) -> go.Figure:
@@ -195,16 +186,16 @@ def make_region_figure(grid: RegionGrid, names: Sequence[str], *,
     half, third : sequence of ndarray of shape (n_segments, 2, 2)
         Contour segments at P = 1/2 (boundaries) and P = 1/3 (maximum uncertainty);
         each becomes one trace (empty sequences draw nothing).
-    clicked : (x, y), optional
-        The last clicked point (trace named ``clicked``, always present and always
-        last, so a callback can move it with a ``Patch``).
+    The clicked point is not part of the figure: changing any part of a figure makes
+    plotly redraw the whole map, so markers are drawn over it in the browser
+    (``assets/markers.js``, :func:`app.components.markers`).
     view : (x0, x1, y0, y1), optional
         Initial axis ranges; default the grid's bounds.
     layout : dict, optional
         Merged into the layout (e.g. margins, a legend).
     """
     traces = _region_traces(grid, names, points=points, labels=labels, wrong=wrong, probes=probes,
-                            half=half, third=third) + [_clicked_trace(clicked)]
+                            half=half, third=third)
     return go.Figure(data=traces, layout=_region_layout(grid, title, axis_titles, view, uirevision, layout))
 
 
@@ -248,8 +239,7 @@ def make_iris_figure(grid: RegionGrid, names: Sequence[str], points: np.ndarray,
             t["marker"] = dict(t["marker"], size=7, line=dict(color="#333", width=0.8))
     layout = dict(legend=dict(orientation="h", y=-0.16, x=0, font=dict(size=10), entrywidth=0.5,
                               entrywidthmode="fraction"), margin=dict(l=50, r=15, t=40 if title else 15, b=40))
-    return go.Figure(data=traces + [_clicked_trace(None)],
-                     layout=_region_layout(grid, title, IRIS_AXES, view, uirevision, layout))
+    return go.Figure(data=traces, layout=_region_layout(grid, title, IRIS_AXES, view, uirevision, layout))
 
 
 def make_hidden_map_figure(grid: RegionGrid, names: Sequence[str], *, reachable: np.ndarray | None = None,
@@ -272,13 +262,10 @@ def make_hidden_map_figure(grid: RegionGrid, names: Sequence[str], *, reachable:
     Returns
     -------
     go.Figure
-        The last trace is ``clicked`` (as in ``make_region_figure``); the one before it is
-        :data:`NEAREST`, empty until a callback moves it.
     """
     layout = region.pop("layout", None)
     title, uirevision = region.pop("title", None), region.pop("uirevision", "map")
     axis_titles, view = region.pop("axis_titles", ("x", "y")), region.pop("view", None)
-    clicked = region.pop("clicked", None)
     traces = _region_traces(grid, names, **region)
     if reachable is not None and len(reachable):
         ring = np.vstack([reachable, reachable[:1]]).astype(np.float32)
@@ -286,10 +273,6 @@ def make_hidden_map_figure(grid: RegionGrid, names: Sequence[str], *, reachable:
                                  hoverinfo="skip", line=dict(color="#111", width=2.2)))
     if typical is not None and len(typical):
         traces.append(_path_trace([typical], typical_name, "dash", color="#555", width=1.5))
-    traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=NEAREST, showlegend=False,
-                             hoverinfo="skip", marker=dict(symbol="diamond", size=12, color="white",
-                                                           line=dict(color="black", width=2))))
-    traces.append(_clicked_trace(clicked))  # 'clicked' stays last
     return go.Figure(data=traces, layout=_region_layout(grid, title, axis_titles, view, uirevision, layout))
 
 

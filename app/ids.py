@@ -23,11 +23,13 @@ IRIS_OVERLAYS = "iris-overlays"
 IRIS_VIEW = "iris-view"
 IRIS_PROBE = "iris-probe"  # dict id {"type": IRIS_PROBE, "index": i}, one button per probe
 IRIS_ACCURACY = "iris-accuracy"
+IRIS_POINT = "iris-point"  # dcc.Store: {"point": [x, y]} of the inspected point
 
 # /svm
 SVM_LINEAR_MAP = "svm-linear-map"
 SVM_RBF_MAP = "svm-rbf-map"
 SVM_RESULT = "svm-result"
+SVM_POINT = "svm-point"  # dcc.Store: {"point": [x, y]} of the inspected point
 
 # /mnist
 MNIST_NETWORK = "mnist-network"
@@ -43,7 +45,10 @@ MNIST_NULL = "mnist-null"
 MNIST_NULL_RESULT = "mnist-null-result"
 MNIST_DENSITY = "mnist-density"
 MNIST_PRESET = "mnist-preset"  # dict id {"type": MNIST_PRESET, "index": k}: the far point of class k
-MNIST_POINT = "mnist-point"  # dcc.Store: {"network": name, "point": [x, y]} of the pinned point
+MNIST_HOVER = "mnist-hover"  # the live preview's line: "<digit> (<confidence>%) at (x, y)"
+MNIST_HOVER_IMAGE = "mnist-hover-image"  # canvas: the previewed image, over the pinned one
+MNIST_HOVER_DATA = "mnist-hover-data"  # dcc.Store: per network, what the browser previews with
+MNIST_POINT = "mnist-point"  # dcc.Store: {"network", "point": [x, y], "nearest": [x, y] or None} pinned
 
 # /neurons
 NEURONS_LAYER = "neurons-layer"

@@ -8,7 +8,7 @@ from typing import Any
 from dash import ALL, Input, Output, Patch, html, no_update
 
 from ... import ids
-from ...components import BadInput, message, parse_click, result_block, triggered_id
+from ...components import BadInput, markers, message, parse_click, result_block, triggered_id
 from ...petals import point_details, prediction
 from .compute import MODEL, OVERLAYS, VIEWS, State
 
@@ -20,7 +20,7 @@ def update_iris_result(state: State, trigger: Any, click_data: Any):
 
     Returns
     -------
-    (children, figure Patch or no_update)
+    (children, the point for the map's marker ``{"point": [x, y]}`` or no_update)
     """
     res = state.res
     essay = None
@@ -45,10 +45,7 @@ def update_iris_result(state: State, trigger: Any, click_data: Any):
         agree = "agrees" if essay[0] == label else "differs"
         extra.append(html.Div([f"The essay: {essay[0]} at {100 * essay[1]:.1f}% — ours {agree}."],
                               className="essay small mb-2"))
-    patch = Patch()
-    patch["data"][-1]["x"] = [x]
-    patch["data"][-1]["y"] = [y]
-    return result_block(label, conf, *extra, table), patch
+    return result_block(label, conf, *extra, table), {"point": [x, y]}
 
 
 def update_iris_overlays(state: State, value: Any):
@@ -76,8 +73,7 @@ def update_iris_view(value: Any):
 
 
 def register(app, state: State) -> None:
-    @app.callback(Output(ids.IRIS_RESULT, "children"),
-                  Output(ids.IRIS_MAP, "figure", allow_duplicate=True),
+    @app.callback(Output(ids.IRIS_RESULT, "children"), Output(ids.IRIS_POINT, "data"),
                   Input(ids.IRIS_MAP, "clickData"),
                   Input({"type": ids.IRIS_PROBE, "index": ALL}, "n_clicks"),
                   prevent_initial_call=True)
@@ -93,3 +89,5 @@ def register(app, state: State) -> None:
                   Input(ids.IRIS_VIEW, "value"), prevent_initial_call=True)
     def update_view(value):
         return update_iris_view(value)
+
+    markers(app, ids.IRIS_POINT, [ids.IRIS_MAP])

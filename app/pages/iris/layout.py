@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from ... import ids
 from ...components import graph
@@ -50,4 +50,5 @@ def layout(state: State):
                             className="small text-muted mt-1")], xs=12, lg=8),
             dbc.Col(side, xs=12, lg=4),
         ]),
+        dcc.Store(id=ids.IRIS_POINT),
     ])

@@ -1,11 +1,13 @@
 """/mnist callbacks: one server round trip per click.
 
-A click on either map (the RBF map's clicks are relayed to the linear map in the
+A click on either map (turned into the linear map's ``clickData`` by the page's pointer
+script, ``assets/mnist_hover.js``; a scripted click on the RBF map is relayed in the
 browser), a preset, the network toggle, the valid-pixels checkbox or the null-space
 slider all go to :func:`update_mnist`, which validates, inverts once and answers every
-output in one response: the markers of both maps (``Patch``es; the heatmaps are never
-re-sent on a click), the image (a ``Patch`` of its pixels), the result, the pinned point,
-the slider (reset to 0) and its readout. The browser keeps only the pinned point.
+output in one response: the image (a ``Patch`` of its pixels), the result, the pinned
+point (with the nearest reachable one; both maps' markers are drawn from it in the
+browser, so the maps are never re-sent or redrawn on a click), the slider (reset to 0)
+and its readout. The browser keeps only the pinned point.
 """
 
 from __future__ import annotations
@@ -18,16 +20,19 @@ from dash import ALL, Input, Output, State as DashState, html, no_update
 from fooling.inversion import InversionError
 
 from ... import ids
-from ...components import (BadInput, check_bool, check_choice, link_zoom, message, parse_click,
+from ...components import (BadInput, check_bool, check_choice, link_zoom, markers, message, parse_click,
                            triggered_id)
 from .compute import NULL_MAX, State
 from .layout import IDLE
+from .preview import install_preview
 from .results import image_title, moved_result, null_idle, point_result
 
-__all__ = ["OUTPUTS", "register", "update_mnist"]
+__all__ = ["OUTPUTS", "register", "update_maps", "update_mnist"]
 
-OUTPUTS = ("map", "rbf_map", "image", "result", "point", "null", "null_result")
-"""What :func:`update_mnist` answers, in order."""
+OUTPUTS = ("image", "result", "point", "null", "null_result")
+"""What :func:`update_mnist` answers, in order (the maps change only with the network:
+:func:`update_maps`; a click that named them as outputs would have the browser re-render
+both maps' components on every click)."""
 
 _NOTHING = (no_update,) * len(OUTPUTS)
 
@@ -94,17 +99,14 @@ def update_mnist(state: State, trigger: str, *, network: Any, click_data: Any = 
 
     Returns
     -------
-    tuple of 7
-        Linear map (figure or Patch), RBF map (figure or Patch), image Patch, result
-        children, pinned point, slider value, slider readout; ``dash.no_update`` where
-        nothing changes.
+    tuple of 5
+        Image figure or Patch, result children, pinned point, slider value, slider
+        readout; ``dash.no_update`` where nothing changes.
     """
     try:
         name = check_network(state, network)
         if trigger == "network":
-            v = state.view(name)
-            return (v.base_map, v.rbf_map, state.blank_figure, html.P(IDLE, className="text-muted"), None,
-                    _reset(null), null_idle())
+            return (state.blank_figure, html.P(IDLE, className="text-muted"), None, _reset(null), null_idle())
         pixels_valid = check_bool(valid, "keep pixels in [0, 1]")
         if trigger == "null":
             return _moved(state, name, null, pixels_valid, point)
@@ -120,11 +122,19 @@ def update_mnist(state: State, trigger: str, *, network: Any, click_data: Any = 
         else:
             return _NOTHING
     except BadInput as exc:
-        return (no_update, no_update, no_update, message(str(exc)), no_update, no_update, no_update)
+        return (no_update, message(str(exc)), no_update, no_update, no_update)
     image, children, near = point_result(state, name, xy, pixels_valid)
-    linear, rbf = state.view(name).marker_patches(xy, near)
-    return (linear, rbf, image, children, {"network": name, "point": [xy[0], xy[1]]}, _reset(null),
-            null_idle())
+    pinned = {"network": name, "point": [xy[0], xy[1]], "nearest": list(near) if near is not None else None}
+    return (image, children, pinned, _reset(null), null_idle())
+
+
+def update_maps(state: State, network: Any) -> tuple:
+    """Both maps of the chosen network (whole figures); no_update for anything else."""
+    try:
+        v = state.view(check_network(state, network))
+    except BadInput:
+        return no_update, no_update  # update_mnist shows the message
+    return v.base_map, v.rbf_map
 
 
 def _moved(state: State, name: str, null: Any, pixels_valid: bool, point: Any) -> tuple:
@@ -134,19 +144,19 @@ def _moved(state: State, name: str, null: Any, pixels_valid: bool, point: Any) -
         t = check_shift(null)
         stored = check_stored_point(state, point)
     except BadInput as exc:
-        return (no_update,) * 6 + (message(str(exc)),)
+        return (no_update,) * 4 + (message(str(exc)),)
     if stored is None or stored[0] != name:
         readout = null_idle() if t == 0 else message(
             "Click the map (or press a preset) first: the slider moves that point's image.", "info")
-        return (no_update,) * 6 + (readout,)
+        return (no_update,) * 4 + (readout,)
     try:
         r, near = state.view(name).invert(stored[1], pixels_valid)
     except InversionError:
         readout = null_idle() if t == 0 else message("No image reaches this point, so there is nothing to move.",
                                                      "info")
-        return (no_update,) * 6 + (readout,)
+        return (no_update,) * 4 + (readout,)
     image, readout = moved_result(state, name, r, t, stored[1], image_title(pixels_valid, near))
-    return (no_update, no_update, image, no_update, no_update, no_update, readout)
+    return (image, no_update, no_update, no_update, readout)
 
 
 # A click on the RBF map is relayed as a click on the linear map: one inversion callback.
@@ -159,13 +169,23 @@ function(click) {
 }
 """
 
+# the chosen network's preview data to the page's pointer script; the line's tooltip says
+# where the preview is computed
+_HOVER_JS = """
+function(data, net) {
+    const d = data && typeof data === 'object' ? data[net] : null;
+    if (window.foolingHover) { window.foolingHover.setData(d); }
+    if (!d) { return 'no preview for this network'; }
+    return d.mode === 'affine' ? 'preview computed in your browser' : 'preview from the server';
+}
+"""
+
 _TRIGGERS = {ids.MNIST_NETWORK: "network", ids.MNIST_MAP: "click", ids.MNIST_VALID: "valid",
              ids.MNIST_NULL: "null"}
 
 
 def register(app, state: State) -> None:
     @app.callback(
-        Output(ids.MNIST_MAP, "figure"), Output(ids.MNIST_RBF_MAP, "figure"),
         Output(ids.MNIST_IMAGE, "figure"), Output(ids.MNIST_RESULT, "children"),
         Output(ids.MNIST_POINT, "data"), Output(ids.MNIST_NULL, "value"),
         Output(ids.MNIST_NULL_RESULT, "children"),
@@ -182,6 +202,16 @@ def register(app, state: State) -> None:
         return update_mnist(state, trigger, network=network, click_data=click_data, preset=preset,
                             valid=valid, null=null, point=point)
 
+    @app.callback(Output(ids.MNIST_MAP, "figure"), Output(ids.MNIST_RBF_MAP, "figure"),
+                  Input(ids.MNIST_NETWORK, "value"), prevent_initial_call=True)
+    def update_mnist_maps(network):
+        return update_maps(state, network)
+
     app.clientside_callback(_RELAY_JS, Output(ids.MNIST_MAP, "clickData"),
                             Input(ids.MNIST_RBF_MAP, "clickData"), prevent_initial_call=True)
     link_zoom(app, ids.MNIST_MAP, ids.MNIST_RBF_MAP)
+    markers(app, ids.MNIST_POINT, [ids.MNIST_MAP, ids.MNIST_RBF_MAP])
+    # the live preview: the chosen network's data to the page's pointer script (no request)
+    app.clientside_callback(_HOVER_JS, Output(ids.MNIST_HOVER, "title"),
+                            Input(ids.MNIST_HOVER_DATA, "data"), Input(ids.MNIST_NETWORK, "value"))
+    install_preview(app, state)

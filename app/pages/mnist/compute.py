@@ -10,7 +10,6 @@ disk; the figures are built from it once per process. A click only inverts a poi
 from __future__ import annotations
 
 import numpy as np
-from dash import Patch
 
 from fooling.inversion import InversionError
 from fooling.lazy import cached
@@ -65,8 +64,10 @@ class NetworkView:
         a, m = self.analysis, self.model
         labels = np.searchsorted(m.net.classes, m.split.y_test)
         # the key is one line of HTML under the maps (a plotly legend would take half of a narrow map);
-        # the title sits just above the plot area, clear of the mode bar
-        layout = dict(showlegend=False, margin=dict(l=48, r=8, t=58, b=42),
+        # the title sits just above the plot area, clear of the mode bar. No plotly hover: the
+        # page's own pointer script previews the image under the pointer and turns a click
+        # into clickData (plotly's hover pass over every trace would delay each click)
+        layout = dict(showlegend=False, margin=dict(l=48, r=8, t=58, b=42), hovermode=False,
                       title=dict(x=0, xref="paper", y=1, yref="paper", yanchor="bottom", pad=dict(b=6),
                                  font=dict(size=14)))
         return make_hidden_map_figure(
@@ -76,7 +77,7 @@ class NetworkView:
 
     @cached
     def base_map(self):
-        """The linear head's map; its last trace is 'clicked', the one before 'nearest reachable'."""
+        """The linear head's map (markers are drawn over it in the browser)."""
         a = self.analysis
         return self._map(a.grid, a.half, f"{self.name.capitalize()} net: linear head", f"mnist-{self.name}")
 
@@ -122,17 +123,6 @@ class NetworkView:
         # or the box solve crawls towards a degenerate solution.
         ref = support_corner(inv.A_, np.subtract(point, near), *inv.pixel_range) if inv.affine_ else None
         return inv.invert(np.array(near), valid=True, ref=ref), near
-
-    def marker_patches(self, xy: tuple[float, float], near) -> tuple[Patch, Patch]:
-        """(linear map Patch, RBF map Patch): the clicked point and the nearest reachable one (or none)."""
-        nx, ny = near if near is not None else (None, None)
-        out = []
-        for fig in (self.base_map, self.rbf_map):
-            p, last = Patch(), len(fig.data) - 1
-            p["data"][last]["x"], p["data"][last]["y"] = [xy[0]], [xy[1]]
-            p["data"][last - 1]["x"], p["data"][last - 1]["y"] = [nx], [ny]
-            out.append(p)
-        return out[0], out[1]
 
     def warm(self) -> "NetworkView":
         self.analysis.warm()

@@ -9,12 +9,14 @@ from ... import ids
 from ...components import graph, section
 from ...figures import CLASS_COLORS
 from .compute import NULL_MAX, NULL_STEP, State
+from .preview import hover_data
 from .results import null_idle
 from .text import caption, explain, remedy_text
 
 __all__ = ["IDLE", "layout", "map_key"]
 
 IDLE = "Click anywhere on either map (far from the dots too) or press a preset."
+HOVER_IDLE = "Hover over the map to preview."
 _LABELS = {"identity": "identity (unbounded plane)", "tanh": "tanh (bounded to (-1, 1)²)",
            "relu": "ReLU (the positive quadrant)"}
 
@@ -77,14 +79,17 @@ def layout(state: State):
                     xs={"size": 12, "order": 3}, md={"size": 6, "order": 3}, lg={"size": 4, "order": 2},
                     className="mb-3"),
             dbc.Col([
-                dcc.Graph(id=ids.MNIST_IMAGE, figure=state.blank_figure, style={"height": "250px"},
-                          config={"displayModeBar": False}),
+                html.Div([dcc.Graph(id=ids.MNIST_IMAGE, figure=state.blank_figure, style={"height": "250px"},
+                                    config={"displayModeBar": False}),
+                          html.Canvas(id=ids.MNIST_HOVER_IMAGE, width=28, height=28)], className="hover-box"),
+                html.Div(HOVER_IDLE, id=ids.MNIST_HOVER, className="small mb-1", **{"aria-live": "off"}),
                 null,
                 html.Div(html.P(IDLE, className="text-muted"), id=ids.MNIST_RESULT, **{"aria-live": "polite"}),
             ], xs={"size": 12, "order": 2}, md={"size": 6, "order": 2}, lg={"size": 4, "order": 3},
                 className="mb-3"),
         ]),
         dcc.Store(id=ids.MNIST_POINT),
+        dcc.Store(id=ids.MNIST_HOVER_DATA, data={n: hover_data(state, n) for n in state.networks}),
         section("Remedies, and what the outlines mean", *[html.P(t, className="mb-2") for t in remedy_text(state)],
                 html.P(text[1], className="small text-muted")),
         dbc.Row([

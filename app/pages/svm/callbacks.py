@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, Patch, html, no_update
+from dash import Input, Output, html, no_update
 
 from ... import ids
-from ...components import BadInput, link_zoom, message, parse_click, result_block, triggered_id
+from ...components import BadInput, link_zoom, markers, message, parse_click, result_block, triggered_id
 from ...petals import point_details, prediction
 from .compute import MAPS, State
 
@@ -20,28 +20,23 @@ def update_svm_result(state: State, click_data: Any):
 
     Returns
     -------
-    (children, linear-map Patch, RBF-map Patch); no_update for the maps on bad input
+    (children, the point for both maps' markers ``{"point": [x, y]}`` or no_update on bad input)
     """
     res = state.res
     try:
         x, y = parse_click(click_data)
     except BadInput as exc:
-        return message(str(exc)), no_update, no_update
+        return message(str(exc)), no_update
     cols = []
     for name, title in MAPS.values():
         label, conf, table = prediction(res, name, x, y)
         cols.append(dbc.Col([html.H3(title, className="h6 mb-1"), *result_block(label, conf, table)],
                             xs=12, md=6, className=f"result-{name} mb-2"))
-    patch = Patch()
-    patch["data"][-1]["x"] = [x]
-    patch["data"][-1]["y"] = [y]
-    return [point_details(res, x, y), dbc.Row(cols)], patch, patch
+    return [point_details(res, x, y), dbc.Row(cols)], {"point": [x, y]}
 
 
 def register(app, state: State) -> None:
-    @app.callback(Output(ids.SVM_RESULT, "children"),
-                  Output(ids.SVM_LINEAR_MAP, "figure", allow_duplicate=True),
-                  Output(ids.SVM_RBF_MAP, "figure", allow_duplicate=True),
+    @app.callback(Output(ids.SVM_RESULT, "children"), Output(ids.SVM_POINT, "data"),
                   Input(ids.SVM_LINEAR_MAP, "clickData"), Input(ids.SVM_RBF_MAP, "clickData"),
                   prevent_initial_call=True)
     def update_svm(linear_click, rbf_click):
@@ -51,3 +46,4 @@ def register(app, state: State) -> None:
         return update_svm_result(state, click)
 
     link_zoom(app, ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP)
+    markers(app, ids.SVM_POINT, [ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP])

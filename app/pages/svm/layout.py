@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import html
+from dash import dcc, html
 
 from ... import ids
 from ...components import graph
@@ -57,4 +57,5 @@ def layout(state: State):
                "models at that point.", className="small text-muted mb-2"),
         dbc.Card(dbc.CardBody(html.Div(html.P("No point chosen yet.", className="text-muted small mb-0"),
                                        id=ids.SVM_RESULT, **{"aria-live": "polite"})), className="mb-3"),
+        dcc.Store(id=ids.SVM_POINT),
     ])
