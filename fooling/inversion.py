@@ -210,6 +210,9 @@ def invert_pinv(net: Network, h: np.ndarray, layer: int | None = None) -> np.nda
     layer = len(net.layers) - 1 if layer is None else layer
     v = _check_point(h, net.sizes[layer])
     for lay in reversed(net.layers[:layer]):
+        if lay.activation not in _INVERSES:  # ReLU: no inverse where a unit is 0
+            raise InversionError(f"the per-layer pseudoinverse cannot undo {lay.activation} layers; "
+                                 "use Inverter, which inverts them exactly")
         lo, hi = CODOMAINS[lay.activation]
         if lay.activation != "identity" and (np.any(v <= lo) or np.any(v >= hi)):
             raise InversionError(f"an intermediate value left the {lay.activation} codomain ({lo}, {hi})")

@@ -77,7 +77,8 @@ CODOMAINS: dict[str, tuple[float, float]] = {
     "relu": (0.0, np.inf),
     "logistic": (0.0, 1.0),
 }
-"""Open interval each hidden activation can output."""
+"""Interval each hidden activation can output: open, except that ReLU's lower bound 0 is an
+output too (its range is ``[0, inf)``; see :meth:`fooling.inversion.Inverter.in_codomain`)."""
 
 
 @dataclass(frozen=True)

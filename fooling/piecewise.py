@@ -25,6 +25,8 @@ maps the activations of layer ``j`` to those of layer ``j + 1``.
 
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from .network import Network
@@ -277,7 +279,8 @@ def _candidates(refs: References, target: np.ndarray, first: int, k: int):
 
 
 def relu_preimage(net: Network, upto: int, target: np.ndarray, lo: float, hi: float, *,
-                  refs: References, polish, exact: float, ref: np.ndarray | None = None,
+                  refs: References, polish: Callable[[np.ndarray, np.ndarray, float, float], np.ndarray],
+                  exact: float, ref: np.ndarray | None = None,
                   first_pinv: np.ndarray | None = None, time_limit: float = 10.0,
                   search: bool = True) -> tuple[np.ndarray, str]:
     """An input of a ReLU network whose activations at layer ``upto`` are exactly ``target``.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fooling.inversion import InversionError, Inverter
+from fooling.inversion import InversionError, Inverter, invert_pinv
 from fooling.network import Layer, Network, forward
 from fooling.probes import data_radius
 
@@ -129,3 +129,9 @@ def test_relu_trained_net(workspace):
     assert np.linalg.norm(q - h) < np.linalg.norm(h - c)  # nearer than the data's centre
     with pytest.raises(InversionError, match="valid images reach"):
         inv.invert(h, valid=True)
+
+
+def test_the_essays_pseudoinverse_refuses_relu_layers_clearly(random_net):
+    net = random_net(NARROWING, "relu", seed=1)
+    with pytest.raises(InversionError, match="cannot undo relu layers"):
+        invert_pinv(net, [1.0, 2.0])
