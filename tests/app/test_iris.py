@@ -73,9 +73,20 @@ def response_children(resp, component_id: str):
     return resp.get_json()["response"][component_id]["children"]
 
 
+def marker_code(app, store: str) -> str:
+    """The clientside code that draws the markers of ``store``'s point (``assets/markers.js``):
+    exactly one clientside callback reads the store."""
+    found = [cb for cb in app._callback_list if "clientside_function" in cb
+             and [(i["id"], i["property"]) for i in cb["inputs"]] == [(store, "data")]]
+    assert len(found) == 1, found
+    name = found[0]["clientside_function"]["function_name"]
+    (code,) = [s for s in app._inline_scripts if name in s]
+    return code
+
+
 # ---- the figure ---------------------------------------------------------------------------
 
-def test_factory_draws_regions_data_rings_probes_and_a_last_clicked_trace(resources):
+def test_factory_draws_regions_data_rings_probes_and_no_marker_trace(resources):
     grid = resources.iris_grids["logistic"]
     X, y = resources.iris.X, resources.iris.y
     pred = resources.iris_predictions["logistic"]
@@ -84,7 +95,8 @@ def test_factory_draws_regions_data_rings_probes_and_a_last_clicked_trace(resour
                            half=grid.contours(0.5), third=grid.contours(1 / 3),
                            show_half=False, show_third=True, view=IRIS_DATA_BOUNDS)
     names = [t.name for t in fig.data]
-    assert names[0] == "regions" and names[-1] == "clicked"
+    assert names[0] == "regions" and names[-1] == "essay's probes"
+    assert "clicked" not in names  # the clicked point is drawn over the map in the browser
     assert fig.data[trace_index(fig, HALF_TRACE)].visible is False
     assert fig.data[trace_index(fig, THIRD_TRACE)].visible is True
     ring = fig.data[trace_index(fig, "misclassified")]
@@ -115,7 +127,7 @@ def test_base_figure_is_built_once_over_the_extended_plane(resources, iris_state
     assert tuple(fig.layout.yaxis.range) == IRIS_BOUNDS[2:]
     assert fig.data[trace_index(fig, HALF_TRACE)].visible is True
     assert fig.data[trace_index(fig, THIRD_TRACE)].visible is False
-    assert fig.data[-1].name == "clicked"
+    assert "clicked" not in [t.name for t in fig.data]  # markers are drawn over it, from IRIS_POINT
     stars = fig.data[trace_index(fig, "essay's probes")]
     assert [(x, y) for x, y in zip(stars.x, stars.y)] == [p for p, _, _ in resources.essay["iris_probes"]]
 
@@ -124,8 +136,8 @@ def test_base_figure_is_built_once_over_the_extended_plane(resources, iris_state
 
 @pytest.mark.parametrize("point", [(10.0, 10.0), (-2.5, 3.0), (4.5, 1.5), (11.0, -6.5)])
 def test_map_click_shows_the_models_answer_and_moves_the_marker(resources, iris_state, point):
-    children, patch = iris.update_iris_result(iris_state, ids.IRIS_MAP,
-                                              {"points": [{"x": point[0], "y": point[1]}]})
+    children, marker = iris.update_iris_result(iris_state, ids.IRIS_MAP,
+                                               {"points": [{"x": point[0], "y": point[1]}]})
     label, percent, p = library(resources, "logistic", *point)
     assert predictions(children) == [(label, percent)]
     shown = text(children)
@@ -133,9 +145,7 @@ def test_map_click_shows_the_models_answer_and_moves_the_marker(resources, iris_
         assert f"{name}{100 * q:.2f}%" in shown
     assert f"petal length {point[0]:.2f} cm" in shown
     assert ("negative petal" in shown) == (min(point) < 0)
-    ops = operations(patch)
-    assert {(tuple(o["location"]), tuple(o["params"]["value"])) for o in ops} == {
-        (("data", -1, "x"), (point[0],)), (("data", -1, "y"), (point[1],))}
+    assert marker == {"point": [point[0], point[1]]}  # the marker's store: the map is not touched
 
 
 def test_far_click_is_virginica_with_near_certainty(iris_state):
@@ -147,20 +157,20 @@ def test_far_click_is_virginica_with_near_certainty(iris_state):
 @pytest.mark.parametrize("index", [0, 1, 2])
 def test_probe_buttons_show_ours_beside_the_essays(resources, iris_state, index):
     (x, y), essay_label, essay_p = resources.essay["iris_probes"][index]
-    children, patch = iris.update_iris_result(iris_state, {"type": ids.IRIS_PROBE, "index": index}, None)
+    children, marker = iris.update_iris_result(iris_state, {"type": ids.IRIS_PROBE, "index": index}, None)
     label, percent, _ = library(resources, "logistic", x, y)
     assert predictions(children) == [(label, percent)]
     shown = text(children)
     assert f"The essay: {essay_label} at {100 * essay_p:.1f}%" in shown
     assert ("agrees" in shown) == (label == essay_label)
-    assert [o["params"]["value"] for o in operations(patch)] == [[x], [y]]
+    assert marker == {"point": [x, y]}
 
 
 @pytest.mark.parametrize("click", BAD_CLICKS)
 def test_bad_click_payloads_give_a_message(iris_state, click):
-    children, patch = iris.update_iris_result(iris_state, ids.IRIS_MAP, click)
+    children, marker = iris.update_iris_result(iris_state, ids.IRIS_MAP, click)
     assert is_message(children) and text(children)
-    assert patch is no_update
+    assert marker is no_update
 
 
 @pytest.mark.parametrize("trigger", [
@@ -169,9 +179,9 @@ def test_bad_click_payloads_give_a_message(iris_state, click):
     {"type": ids.IRIS_PROBE, "index": 1.0}, {"type": ids.IRIS_PROBE}, {"type": "other", "index": 0},
     None, "", "somewhere-else", 7])
 def test_bad_triggers_give_a_message(iris_state, trigger):
-    children, patch = iris.update_iris_result(iris_state, trigger, {"points": [{"x": 1, "y": 1}]})
+    children, marker = iris.update_iris_result(iris_state, trigger, {"points": [{"x": 1, "y": 1}]})
     assert is_message(children)
-    assert patch is no_update
+    assert marker is no_update
 
 
 def test_clicks_at_the_coordinate_limit_still_answer(resources, iris_state):
@@ -246,6 +256,17 @@ def test_post_click_returns_the_prediction(dash_app, resources):
     assert resp.status_code == 200
     assert predictions(response_children(resp, ids.IRIS_RESULT)) == [
         library(resources, "logistic", 10, 10)[:2]]
+    body = resp.get_json()["response"]
+    assert set(body) == {ids.IRIS_RESULT, ids.IRIS_POINT}  # the map itself is not sent
+    assert body[ids.IRIS_POINT]["data"] == {"point": [10, 10]}
+
+
+def test_the_marker_is_drawn_from_the_point_store(dash_app, iris_state):
+    code = marker_code(dash_app, ids.IRIS_POINT)
+    assert "foolingMarkers" in code and f'"{ids.IRIS_MAP}"' in code
+    found = json.dumps(iris_page.layout(iris_state).to_plotly_json(), default=lambda o: o.to_plotly_json()
+                       if hasattr(o, "to_plotly_json") else str(o))
+    assert f'"id": "{ids.IRIS_POINT}"' in found
 
 
 def test_post_probe_returns_the_prediction(dash_app, resources):

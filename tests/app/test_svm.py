@@ -16,8 +16,7 @@ from app.pages.svm import callbacks as svm
 from app.pages.svm import compute as svm_compute
 from app.resources import IRIS_BOUNDS
 from app.components import link_zoom_js
-from tests.app.test_iris import (BAD_CLICKS, is_message, library, operations, post, predictions,
-                                 text)
+from tests.app.test_iris import BAD_CLICKS, is_message, library, marker_code, post, predictions, text
 
 MODELS = ("svm_linear", "svm_rbf")
 
@@ -28,7 +27,7 @@ def test_base_figures_are_built_once_on_the_same_extended_plane(resources, svm_s
     for fig, name in zip(figs, MODELS):
         assert tuple(fig.layout.xaxis.range) == IRIS_BOUNDS[:2]
         assert tuple(fig.layout.yaxis.range) == IRIS_BOUNDS[2:]
-        assert fig.data[-1].name == "clicked"
+        assert "clicked" not in [t.name for t in fig.data]  # markers are drawn over the maps, from SVM_POINT
         assert fig.data[trace_index(fig, HALF_TRACE)].visible is True
         # the heatmap is this model's grid, not the other's: uint8 values k * levels + q
         # (class k, confidence step q < levels = 255 // K)
@@ -47,23 +46,21 @@ def test_base_figures_are_built_once_on_the_same_extended_plane(resources, svm_s
 
 @pytest.mark.parametrize("point", [(10.0, 10.0), (4.9, 1.6), (-2.0, -6.0), (0.1, 5.0)])
 def test_click_shows_both_models_side_by_side_and_marks_both_maps(resources, svm_state, point):
-    children, p_lin, p_rbf = svm.update_svm_result(svm_state, {"points": [{"x": point[0], "y": point[1]}]})
+    children, marker = svm.update_svm_result(svm_state, {"points": [{"x": point[0], "y": point[1]}]})
     assert predictions(children) == [library(resources, m, *point)[:2] for m in MODELS]
     shown = text(children)
     assert shown.index("Linear SVM") < shown.index("RBF SVM")
     for m in MODELS:
         for name, q in zip(resources.iris.names, library(resources, m, *point)[2]):
             assert f"{name}{100 * q:.2f}%" in shown
-    for patch in (p_lin, p_rbf):
-        assert {(tuple(o["location"]), tuple(o["params"]["value"])) for o in operations(patch)} == {
-            (("data", -1, "x"), (point[0],)), (("data", -1, "y"), (point[1],))}
+    assert marker == {"point": [point[0], point[1]]}  # one store; both maps draw its marker
 
 
 @pytest.mark.parametrize("click", BAD_CLICKS)
 def test_bad_clicks_give_a_message(svm_state, click):
-    children, p_lin, p_rbf = svm.update_svm_result(svm_state, click)
+    children, marker = svm.update_svm_result(svm_state, click)
     assert is_message(children) and text(children)
-    assert p_lin is no_update and p_rbf is no_update
+    assert marker is no_update
 
 
 def test_rbf_summary_matches_what_the_model_does(resources, svm_state):
@@ -119,7 +116,16 @@ def test_post_click_on_either_map(dash_app, resources, source):
     body = resp.get_json()["response"]
     assert predictions(body[ids.SVM_RESULT]["children"]) == [library(resources, m, 6.0, -4.0)[:2]
                                                             for m in MODELS]
-    assert set(body) == {ids.SVM_RESULT, ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP}
+    assert set(body) == {ids.SVM_RESULT, ids.SVM_POINT}  # the maps themselves are not sent
+    assert body[ids.SVM_POINT]["data"] == {"point": [6.0, -4.0]}
+
+
+def test_both_maps_draw_the_marker_of_the_point_store(dash_app, svm_state):
+    code = marker_code(dash_app, ids.SVM_POINT)
+    assert "foolingMarkers" in code and f'"{ids.SVM_LINEAR_MAP}"' in code and f'"{ids.SVM_RBF_MAP}"' in code
+    found = json.dumps(svm_page.layout(svm_state).to_plotly_json(), default=lambda o: o.to_plotly_json()
+                       if hasattr(o, "to_plotly_json") else str(o))
+    assert f'"id": "{ids.SVM_POINT}"' in found
 
 
 @pytest.mark.parametrize("click, changed", [
