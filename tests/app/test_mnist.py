@@ -1,7 +1,10 @@
-"""/mnist without a browser: the page's one callback called directly and over HTTP, and the page's figures.
+"""/mnist without a browser: the page's callbacks called directly and over HTTP, and the page's figures.
 
-The callback (:func:`app.pages.mnist.callbacks.update_mnist`) answers every trigger with the
-seven outputs of :data:`~app.pages.mnist.callbacks.OUTPUTS`; :func:`run` names them.
+One callback (:func:`app.pages.mnist.callbacks.update_mnist`) answers a click, a preset, the
+network toggle, the checkbox and the slider with the outputs of
+:data:`~app.pages.mnist.callbacks.OUTPUTS` (:func:`run` names them); the maps' markers are drawn
+in the browser from the pinned point it returns; the maps themselves change only with the
+network (:func:`~app.pages.mnist.callbacks.update_maps`).
 """
 
 from __future__ import annotations
@@ -17,12 +20,12 @@ import pytest
 from dash import Patch, no_update
 
 from app import ids
-from app.figures import NEAREST, make_hidden_map_figure
+from app.figures import make_hidden_map_figure
 from app.images import blank_digit_figure, decode_typed_array, digit_range, make_digit_figure, patch_digit, typed_array
 from app.pages import mnist as mnist_page
 from app.pages.mnist import compute
 from app.pages.mnist import text as mnist_text
-from app.pages.mnist.callbacks import OUTPUTS, update_mnist
+from app.pages.mnist.callbacks import OUTPUTS, update_maps, update_mnist
 from app.pages.mnist.figures import make_samples_figure
 from fooling.density import DensityCheck, ImageDensityCheck
 from fooling.inversion import InversionError
@@ -33,14 +36,18 @@ from fooling.reachable import (contains, estimate_reachable, nearest_reachable, 
                                reachable_polygon, support_corner)
 from fooling.regions import RegionGrid
 from tests.app.test_fuzz import server_callbacks
+from tests.app.test_iris import marker_code
 
-NETWORKS = compute.NETWORKS
+NETWORKS = ("identity", "tanh")
+"""The networks these tests exercise (the essay's two; the page may offer more)."""
+UNKNOWN = "sigmoid"
+"""A network name no page offers."""
 EXACT = compute.EXACT
-PAGE_OUTPUTS = {"map": (ids.MNIST_MAP, "figure"), "rbf_map": (ids.MNIST_RBF_MAP, "figure"),
-                "image": (ids.MNIST_IMAGE, "figure"), "result": (ids.MNIST_RESULT, "children"),
+PAGE_OUTPUTS = {"image": (ids.MNIST_IMAGE, "figure"), "result": (ids.MNIST_RESULT, "children"),
                 "point": (ids.MNIST_POINT, "data"), "null": (ids.MNIST_NULL, "value"),
                 "null_result": (ids.MNIST_NULL_RESULT, "children")}
 """Each output of the callback: the element and property it fills."""
+MAPS = ((ids.MNIST_MAP, "figure"), (ids.MNIST_RBF_MAP, "figure"))
 
 # ---- helpers ----------------------------------------------------------------------------
 
@@ -104,30 +111,17 @@ def drawn(image_patch) -> np.ndarray:
     return decode_typed_array(patch_ops(image_patch)[("data", 0, "z")])[::-1].ravel().astype(float)
 
 
-def last_trace(state, name: str) -> int:
-    """Index of the 'clicked' trace of network ``name``'s maps (the same on both)."""
-    v = state.view(name)
-    assert len(v.base_map.data) == len(v.rbf_map.data)
-    return len(v.base_map.data) - 1
-
-
 def assert_marks(state, name, out, clicked, nearest) -> None:
-    """Both maps' patches move 'clicked' to ``clicked`` and 'nearest reachable' to ``nearest`` (or none)."""
-    last = last_trace(state, name)
-    for key in ("map", "rbf_map"):
-        assert isinstance(out[key], Patch), key
-        ops = patch_ops(out[key])
-        assert set(ops) == {("data", last, "x"), ("data", last, "y"), ("data", last - 1, "x"),
-                            ("data", last - 1, "y")}, key  # the markers only: no heatmap re-sent
-        assert ops[("data", last, "x")] == [clicked[0]] and ops[("data", last, "y")] == [clicked[1]]
-        if nearest is None:
-            assert ops[("data", last - 1, "x")] == [None] and ops[("data", last - 1, "y")] == [None]
-        else:
-            assert ops[("data", last - 1, "x")] == [pytest.approx(nearest[0])]
-            assert ops[("data", last - 1, "y")] == [pytest.approx(nearest[1])]
-    v = state.view(name)
-    for fig in (v.base_map, v.rbf_map):
-        assert fig.data[last].name == "clicked" and fig.data[last - 1].name == NEAREST
+    """The pinned point (what both maps draw their markers from) is ``clicked``, with
+    ``nearest`` (the nearest reachable point, or None)."""
+    pinned = out["point"]
+    assert isinstance(pinned, dict) and set(pinned) == {"network", "point", "nearest"}, pinned
+    assert pinned["network"] == name
+    assert pinned["point"] == [clicked[0], clicked[1]]
+    if nearest is None:
+        assert pinned["nearest"] is None
+    else:
+        assert pinned["nearest"] == [pytest.approx(nearest[0]), pytest.approx(nearest[1])]
 
 
 def idle_readout(node) -> bool:
@@ -138,6 +132,7 @@ def idle_readout(node) -> bool:
 @pytest.fixture(scope="module")
 def state(mnist_state):
     """The /mnist page's state (built and warmed once, as create_app does)."""
+    assert set(NETWORKS) <= set(mnist_state.networks) and UNKNOWN not in mnist_state.networks
     return mnist_state
 
 
@@ -212,30 +207,42 @@ def test_blank_digit_is_patchable_and_square():
 
 
 def test_outputs_are_the_one_registered_callbacks_in_order(dash_app):
-    keys = [k for k in server_callbacks(dash_app)
-            if any(i["id"] in (ids.MNIST_MAP, ids.MNIST_NETWORK, ids.MNIST_NULL, ids.MNIST_VALID)
-                   for i in dash_app.callback_map[k]["inputs"])]
-    assert len(keys) == 1  # one server callback for clicks, presets, the toggle, the checkbox and the slider
-    assert [(o["id"], o["property"]) for o in _outputs(keys[0])] == [PAGE_OUTPUTS[n] for n in OUTPUTS]
+    callbacks = server_callbacks(dash_app)
+    clicks = [k for k in callbacks if any(f"{i['id']}.{i['property']}" == f"{ids.MNIST_MAP}.clickData"
+                                          for i in dash_app.callback_map[k]["inputs"])]
+    assert len(clicks) == 1  # one server callback for clicks, presets, the toggle, the checkbox and the slider
+    inputs = {(i["id"], i["property"]) for i in dash_app.callback_map[clicks[0]]["inputs"]}
+    assert {(ids.MNIST_NETWORK, "value"), (ids.MNIST_VALID, "value"), (ids.MNIST_NULL, "value")} <= inputs
+    assert [(o["id"], o["property"]) for o in _outputs(clicks[0])] == [PAGE_OUTPUTS[n] for n in OUTPUTS]
     assert set(OUTPUTS) == set(PAGE_OUTPUTS)
-    writers = [k for k in server_callbacks(dash_app) if any(f"{i}.{p}" in k for i, p in PAGE_OUTPUTS.values())]
-    assert writers == keys  # no other server callback writes to these elements
+    writers = [k for k in callbacks if any(f"{i}.{p}" in k for i, p in PAGE_OUTPUTS.values())]
+    assert writers == clicks  # no other server callback writes to these elements
+    # the maps: written by one server callback, on the network toggle alone (never on a click)
+    maps = [k for k in callbacks if any(f"{i}.{p}" in k for i, p in MAPS)]
+    assert len(maps) == 1 and [(o["id"], o["property"]) for o in _outputs(maps[0])] == list(MAPS)
+    assert [(i["id"], i["property"]) for i in dash_app.callback_map[maps[0]]["inputs"]] == [(ids.MNIST_NETWORK, "value")]
+    # ... and both maps draw their markers from the pinned point, in the browser
+    code = marker_code(dash_app, ids.MNIST_POINT)
+    assert "foolingMarkers" in code and f'"{ids.MNIST_MAP}"' in code and f'"{ids.MNIST_RBF_MAP}"' in code
 
 
 def test_base_figures_are_built_once_and_differ_per_network(resources, state):
     out = run(state, "network", "identity")
-    a, b = out["map"], run(state, "network", "tanh")["map"]
-    assert out["point"] is None and out["image"] is state.blank_figure
-    assert a is run(state, "network", "identity")["map"] is state.view("identity").base_map  # cached, not rebuilt
-    assert out["rbf_map"] is state.view("identity").rbf_map
+    assert out["point"] is None and out["image"] is state.blank_figure  # the markers go, the image is blank
+    a, rbf = update_maps(state, "identity")
+    b, _ = update_maps(state, "tanh")
+    assert a is update_maps(state, "identity")[0] is state.view("identity").base_map  # cached, not rebuilt
+    assert rbf is state.view("identity").rbf_map
     assert a.layout.uirevision != b.layout.uirevision
-    assert a.data[-1].name == b.data[-1].name == "clicked"
+    assert "clicked" not in [t.name for t in a.data]  # markers are drawn over the maps, not in them
     assert tuple(b.layout.xaxis.range) == pytest.approx((-1, 1), abs=0.02)
     assert abs(a.layout.xaxis.range[0]) > 10  # the identity plane runs well past (-1, 1)
     m = resources.plane("identity").model
     names = [str(c) for c in m.net.classes]
     digits = [t for t in a.data if t.type == "scatter" and t.name in names]
     assert len(digits) == len(names) and sum(len(t.x) for t in digits) == len(m.test_hidden)
+    for bad in (None, UNKNOWN, ["identity"], 3):
+        assert update_maps(state, bad) == (no_update, no_update)  # update_mnist says why
 
 
 @pytest.mark.parametrize("digit", [0, 1, 2, 3])
@@ -252,7 +259,7 @@ def test_far_identity_point_is_a_confident_digit(resources, state, far, digit):
     assert f"pixels range from {ref.pixel_min:.3f} to {ref.pixel_max:.3f}" in text
     assert not ref.in_range and "Not a valid image" in text  # the far image is not a picture
     assert f"residual {ref.residual:.2e}" in text
-    assert out["point"] == {"network": "identity", "point": [x, y]}
+    assert out["point"] == {"network": "identity", "point": [x, y], "nearest": None}
     assert_marks(state, "identity", out, (x, y), None)  # both maps mark the click
     np.testing.assert_allclose(drawn(out["image"]), ref.image, rtol=1e-6, atol=1e-6)
 
@@ -325,7 +332,7 @@ def test_valid_pixels(resources, state, far):
     # ticking the box re-inverts the remembered point, and marks its nearest reachable point on both maps
     point = {"network": "identity", "point": [x, y]}
     out = run(state, "valid", valid=True, point=point)
-    assert "No image with pixels in [0, 1]" in text_of(out["result"]) and out["point"] == point
+    assert "No image with pixels in [0, 1]" in text_of(out["result"])
     assert_marks(state, "identity", out, (x, y), q)
     out = run(state, "valid", valid=False, point=point)
     assert "Not a valid image" in text_of(out["result"])
@@ -334,7 +341,7 @@ def test_valid_pixels(resources, state, far):
 
 def test_valid_toggle_without_a_point_of_this_network_changes_nothing(state):
     for point in (None, {"network": "tanh", "point": [0.1, 0.2]}):
-        assert update_mnist(state, "valid", network="identity", valid=True, point=point) == (no_update,) * 7
+        assert update_mnist(state, "valid", network="identity", valid=True, point=point) == (no_update,) * len(OUTPUTS)
 
 
 HOSTILE_CLICKS = [
@@ -352,17 +359,17 @@ HOSTILE_CLICKS = [
 @pytest.mark.parametrize("payload", HOSTILE_CLICKS, ids=[repr(p)[:40] for p in HOSTILE_CLICKS])
 def test_hostile_clicks_get_a_message(state, network, payload):
     out = run(state, "click", network, click_data=payload, null=1.0)
-    assert untouched(out, "map", "rbf_map", "image", "point", "null", "null_result")
+    assert untouched(out, "image", "point", "null", "null_result")
     (alert,) = alerts(out["result"])
     assert alert.color == "warning" and len(text_of(alert)) > 10
 
 
-@pytest.mark.parametrize("network", [None, "", "relu", "Identity", 1, ["identity"], {"a": "tanh"}, True, "x" * 500])
+@pytest.mark.parametrize("network", [None, "", UNKNOWN, "Identity", 1, ["identity"], {"a": "tanh"}, True, "x" * 500])
 @pytest.mark.parametrize("trigger", ["network", "click", "preset", "valid", "null"])
 def test_unknown_network_gets_a_message(state, network, trigger):
     out = run(state, trigger, network, click_data=click(1.0, 2.0), preset=0, null=1.0,
               point={"network": "identity", "point": [1, 2]})
-    assert untouched(out, "map", "rbf_map", "image", "point", "null", "null_result")
+    assert untouched(out, "image", "point", "null", "null_result")
     text = text_of(out["result"])
     assert alerts(out["result"]) and "Unknown network" in text
     assert f"choose one of {', '.join(state.networks)}" in text and "identity" in text and "tanh" in text
@@ -372,14 +379,14 @@ def test_unknown_network_gets_a_message(state, network, trigger):
 @pytest.mark.parametrize("preset", [4, -1, "0", 1.0, True, None, [0], {"i": 0}, 10**30])
 def test_bad_preset_gets_a_message(state, far, preset):
     out = run(state, "preset", "identity", preset=preset)
-    assert untouched(out, "map", "rbf_map", "image", "point")
+    assert untouched(out, "image", "point")
     assert f"There are {len(far['identity'])} presets" in text_of(out["result"]) and alerts(out["result"])
 
 
 @pytest.mark.parametrize("valid", ["yes", 1, 0, [True], {"v": 1}, math.nan])
 def test_bad_checkbox_value_gets_a_message(state, valid):
     out = run(state, "click", click_data=click(1.0, 2.0), valid=valid)
-    assert untouched(out, "map", "rbf_map", "image", "point")
+    assert untouched(out, "image", "point")
     assert "[0, 1]" in text_of(out["result"]) and alerts(out["result"])
 
 
@@ -390,17 +397,18 @@ def test_bad_checkbox_value_gets_a_message(state, valid):
                                    {"network": "evil", "point": [1, 2]}])
 def test_bad_remembered_point_gets_a_message(state, point):
     out = run(state, "valid", valid=True, point=point)
-    assert untouched(out, "map", "rbf_map", "image", "point")
+    assert untouched(out, "image", "point")
     assert alerts(out["result"]) and "Prediction" not in text_of(out["result"])
 
 
 def test_unknown_trigger_changes_nothing(state):
-    assert update_mnist(state, "zoom", network="identity", click_data=click(1.0, 2.0)) == (no_update,) * 7
+    assert update_mnist(state, "zoom", network="identity", click_data=click(1.0, 2.0)) == (no_update,) * len(OUTPUTS)
 
 
 def test_a_click_builds_no_map_and_no_grid(state, monkeypatch):
     for name in NETWORKS:  # what create_app's warm() built: maps, figures, analyses
         run(state, "network", name)
+        update_maps(state, name)
     run(state, "preset", "identity", preset=0)
 
     def forbidden(*a, **k):
@@ -422,12 +430,13 @@ def test_a_click_builds_no_map_and_no_grid(state, monkeypatch):
     for name in NETWORKS:
         out = run(state, "preset", name, preset=2, valid=True, null=1.0)
         assert prediction(out["result"])[0] == "2"
-        assert isinstance(out["map"], Patch) and isinstance(out["rbf_map"], Patch) and out["null"] == 0
+        assert out["point"]["network"] == name and out["null"] == 0
         moved = run(state, "null", name, valid=True, null=1.0, point=out["point"])
         assert prediction(moved["null_result"])[0] == "2"
-        out = run(state, "network", name)
-        assert out["map"].layout.uirevision == f"mnist-{name}"
-        assert out["rbf_map"].layout.uirevision == f"mnist-rbf-{name}"
+        assert run(state, "network", name)["image"] is state.blank_figure
+        linear, rbf = update_maps(state, name)
+        assert linear.layout.uirevision == f"mnist-{name}"
+        assert rbf.layout.uirevision == f"mnist-rbf-{name}"
 
 
 def test_layout_has_every_contract_id(resources, state):
@@ -501,23 +510,23 @@ def sample(polygon, bounds, n, inside, seed=0) -> np.ndarray:
     return keep[:n]
 
 
-def test_hidden_map_figure_adds_outlines_before_the_clicked_marker():
+def test_hidden_map_figure_adds_the_outlines_last_and_no_marker():
     xs, ys = np.linspace(0, 4, 5), np.linspace(0, 3, 4)
     proba = np.tile(np.array([0.7, 0.1, 0.1, 0.1], dtype=np.float32), (4, 5, 1))
     grid = RegionGrid(xs, ys, proba)
     square = np.array([[1, 1], [2, 1], [2, 2], [1, 2]], dtype=float)
     segs = np.array([[[0, 0], [1, 1]], [[2, 2], [3, 3]]], dtype=float)
     fig = make_hidden_map_figure(grid, ["a", "b", "c", "d"], reachable=square, reachable_name="reach",
-                                 typical=segs, typical_name="typ", clicked=(3, 1))
+                                 typical=segs, typical_name="typ")
     names = [t.name for t in fig.data]
-    assert names[-3:] == ["typ", NEAREST, "clicked"] and names[-4] == "reach"
-    ring = fig.data[-4]
+    assert names[0] == "regions" and names[-2:] == ["reach", "typ"]
+    assert "clicked" not in names and "nearest reachable" not in names  # markers are drawn in the browser
+    ring = fig.data[-2]
     assert list(ring.x) == [1, 2, 2, 1, 1] and list(ring.y) == [1, 1, 2, 2, 1]  # closed
-    typ = fig.data[-3]
+    typ = fig.data[-1]
     assert np.isnan(typ.x[2]) and list(typ.x[:2]) == [0, 1] and list(typ.x[3:5]) == [2, 3]
-    assert list(fig.data[-2].x) == [None] and list(fig.data[-1].x) == [3]
     bare = make_hidden_map_figure(grid, ["a", "b", "c", "d"])
-    assert [t.name for t in bare.data][-2:] == [NEAREST, "clicked"] and "reach" not in [t.name for t in bare.data]
+    assert [t.name for t in bare.data] == ["regions"]
 
 
 @pytest.mark.parametrize("name", NETWORKS)
@@ -638,7 +647,7 @@ def test_two_hundred_valid_clicks_inside_the_polygon_land_exactly(resources, sta
         assert pixels.shape == (784,) and pixels.min() >= 0.0 and pixels.max() <= 1.0
         ref = inv.invert(np.array([x, y]), valid=True)
         np.testing.assert_allclose(pixels, ref.image, atol=1e-6)
-        assert out["point"] == {"network": "identity", "point": [float(x), float(y)]}
+        assert out["point"] == {"network": "identity", "point": [float(x), float(y)], "nearest": None}
 
 
 def test_valid_click_outside_shows_the_nearest_reachable_point(resources, state, far, polygon, monkeypatch):
@@ -710,7 +719,7 @@ def test_null_slider_moves_the_image_not_the_hidden_point(resources, state, far,
         out = run(state, "null", name, valid=valid, null=t, point=point)
         # the slider changes the image and its readout only: the click's result, the maps,
         # the remembered point and the slider itself stay as they are
-        assert untouched(out, "map", "rbf_map", "result", "point", "null")
+        assert untouched(out, "result", "point", "null")
         image, readout = out["image"], out["null_result"]
         moved = drawn(image)
         assert np.abs(moved - before).max() > (0.1 if abs(t) >= 1 else 0.05)  # the picture changes
@@ -752,7 +761,7 @@ def test_hostile_slider_values_get_a_message(state, value):
     point = {"network": "identity", "point": [1.0, 2.0]}
     out = run(state, "null", null=value, point=point)
     # a message under the slider; the image, the click's result and the maps stay as they are
-    assert untouched(out, "map", "rbf_map", "image", "result", "point", "null")
+    assert untouched(out, "image", "result", "point", "null")
     (alert,) = alerts(out["null_result"])
     assert alert.color == "warning" and "slider runs from -2 to 2" in text_of(alert)
 
@@ -760,7 +769,7 @@ def test_hostile_slider_values_get_a_message(state, value):
 @pytest.mark.parametrize("kwargs,expect,where", [
     # the network toggle and the checkbox are checked first for every trigger: their message
     # takes the result's place, as for a click
-    (dict(network="relu"), "Unknown network", "result"), (dict(network=None), "Unknown network", "result"),
+    (dict(network=UNKNOWN), "Unknown network", "result"), (dict(network=None), "Unknown network", "result"),
     (dict(valid="yes"), "[0, 1]", "result"),
     # the remembered point is the slider's own business: its message goes under the slider
     (dict(point="x"), "remembered point", "null_result"),
@@ -772,14 +781,14 @@ def test_hostile_null_inputs_get_a_message(state, kwargs, expect, where):
     args.update(kwargs)
     out = run(state, "null", **args)
     other = {"result": "null_result", "null_result": "result"}[where]
-    assert untouched(out, "map", "rbf_map", "image", "point", "null", other)
+    assert untouched(out, "image", "point", "null", other)
     assert expect in text_of(out[where]) and alerts(out[where])
 
 
 def test_null_slider_without_a_point_of_this_network(state):
     for point in (None, {"network": "tanh", "point": [0.1, 0.2]}):
         out = run(state, "null", null=1.0, point=point)
-        assert untouched(out, "map", "rbf_map", "image", "result", "point", "null")
+        assert untouched(out, "image", "result", "point", "null")
         assert "Click the map" in text_of(out["null_result"]) and alerts(out["null_result"])
         out = run(state, "null", null=0, point=point)
         assert out["image"] is no_update and idle_readout(out["null_result"])
@@ -793,8 +802,8 @@ def test_network_switch_sends_both_maps_and_resets_the_slider(state):
     for name in NETWORKS:
         v = state.view(name)
         out = run(state, "network", name, null=1.5, point={"network": "identity", "point": [3.0, 4.0]})
-        assert out["map"] is v.base_map and out["rbf_map"] is v.rbf_map  # whole figures, built once
-        assert out["image"] is state.blank_figure and out["point"] is None
+        assert update_maps(state, name) == (v.base_map, v.rbf_map)  # whole figures, built once
+        assert out["image"] is state.blank_figure and out["point"] is None  # the markers go
         assert "Click anywhere" in text_of(out["result"]) and not alerts(out["result"])
         assert out["null"] == 0 and idle_readout(out["null_result"])
         assert run(state, "network", name, null=0)["null"] is no_update  # at 0 already: left alone
@@ -811,7 +820,7 @@ def test_a_click_or_preset_marks_both_maps_and_resets_the_slider(state, far):
     assert out["null"] == 0 and idle_readout(out["null_result"])
 
 
-@pytest.mark.parametrize("args", [("relu", None, False, 1.0), ("identity", "x", False, 1.0),
+@pytest.mark.parametrize("args", [(UNKNOWN, None, False, 1.0), ("identity", "x", False, 1.0),
                                   ("identity", {"network": "identity", "point": [1, 2]}, "yes", 1.0),
                                   (None, None, None, None), (["identity"], [1], [True], "x"),
                                   ("identity", {"network": "identity", "point": [1e308, 2]}, True, math.nan)])
@@ -819,10 +828,14 @@ def test_a_click_or_preset_marks_both_maps_and_resets_the_slider(state, far):
 def test_hostile_inputs_change_no_marker(state, args, trigger):
     network, point, valid, null = args
     out = run(state, trigger, network, point=point, valid=valid, null=null)
-    if trigger == "network" and network in NETWORKS:  # a real switch: that network's whole maps
-        assert out["map"] is state.view(network).base_map and out["rbf_map"] is state.view(network).rbf_map
+    if trigger == "network" and network in NETWORKS:  # a real switch: that network's maps, no marker
+        assert out["point"] is None
+        assert update_maps(state, network) == (state.view(network).base_map, state.view(network).rbf_map)
     else:
-        assert untouched(out, "map", "rbf_map", "point")
+        assert untouched(out, "point")
+    if not (isinstance(network, str) and network in NETWORKS):
+        linear, rbf = update_maps(state, network)
+        assert linear is no_update and rbf is no_update
     assert out["null"] is no_update or (out["null"] == 0 and not isinstance(out["null"], bool))
 
 
@@ -916,7 +929,7 @@ def test_http_click_returns_the_prediction(http_app, far):
     assert r.status_code == 200
     out = r.get_json()["response"]
     assert "Prediction: " in json.dumps(out[ids.MNIST_RESULT]) and '"3"' in json.dumps(out[ids.MNIST_RESULT])
-    assert out[ids.MNIST_POINT]["data"] == {"network": "identity", "point": [x, y]}
+    assert out[ids.MNIST_POINT]["data"] == {"network": "identity", "point": [x, y], "nearest": None}
     preset = body(http_app, json.dumps({"index": 1, "type": ids.MNIST_PRESET}, separators=(",", ":")) + ".n_clicks",
                   network="tanh", presets=(None, 1, None, None))
     r = post(http_app, preset)
@@ -925,8 +938,9 @@ def test_http_click_returns_the_prediction(http_app, far):
 
 
 def test_one_click_is_one_small_response_with_everything(http_app, resources, far, polygon):
-    """A click the way the browser sends it: ONE response carries both maps' markers, the image,
-    the result, the pinned point and the slider's reset; the heatmaps are not sent again."""
+    """A click the way the browser sends it: ONE response carries both maps' markers (the pinned
+    point and its nearest reachable point, which the browser draws over both maps), the image,
+    the result and the slider's reset; the maps and their heatmaps are not sent again."""
     st = http_app.states_["/mnist"]
     inv = resources.plane("identity").model.inverter
     x, y = far["identity"][1]["hidden"]  # no valid image reaches it: a nearest point to mark too
@@ -935,15 +949,10 @@ def test_one_click_is_one_small_response_with_everything(http_app, resources, fa
                             point={"network": "identity", "point": [0.5, 0.5]}))
     assert r.status_code == 200, r.data[:300]
     out = r.get_json()["response"]
-    assert set(out) == {i for i, _ in PAGE_OUTPUTS.values()}
-    # both maps: the clicked and the nearest reachable marker, nothing else
-    last = last_trace(st, "identity")
-    for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):
-        ops = json_ops(out[graph_id]["figure"])
-        assert set(ops) == {("data", last, "x"), ("data", last, "y"), ("data", last - 1, "x"), ("data", last - 1, "y")}
-        assert ops[("data", last, "x")] == [x] and ops[("data", last, "y")] == [y]
-        assert ops[("data", last - 1, "x")] == [pytest.approx(q[0])]
-        assert ops[("data", last - 1, "y")] == [pytest.approx(q[1])]
+    assert set(out) == {i for i, _ in PAGE_OUTPUTS.values()}  # everything, and no map
+    # both maps' markers: the clicked point and the nearest reachable one
+    assert out[ids.MNIST_POINT]["data"] == {"network": "identity", "point": [x, y],
+                                            "nearest": [pytest.approx(q[0]), pytest.approx(q[1])]}
     # the image: a patch of its pixels, the core's valid image landing on the nearest point
     ref = inv.invert(q, valid=True, ref=support_corner(inv.A_, np.array([x, y]) - q))
     img = json_ops(out[ids.MNIST_IMAGE]["figure"])
@@ -952,13 +961,12 @@ def test_one_click_is_one_small_response_with_everything(http_app, resources, fa
     result = json.dumps(out[ids.MNIST_RESULT]["children"])
     assert "Prediction: " in result and f'"{ref.predicted}"' in result
     assert "No image with pixels in [0, 1] reaches this point" in result
-    assert out[ids.MNIST_POINT]["data"] == {"network": "identity", "point": [x, y]}
     assert out[ids.MNIST_NULL]["value"] == 0
     readout = json.dumps(out[ids.MNIST_NULL_RESULT]["children"])
     assert "Click a point, then move the slider" in readout and "Alert" not in readout
-    # small: no heatmap in it (one region heatmap alone is larger than the whole answer)
-    for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):
-        assert '"z"' not in json.dumps(out[graph_id]) and "bdata" not in json.dumps(out[graph_id])
+    # small: no map and no heatmap in it (one region heatmap alone is larger than the whole answer)
+    assert ids.MNIST_MAP not in out and ids.MNIST_RBF_MAP not in out
+    assert json.dumps(out).count('"bdata"') == 1  # the image's pixels, nothing else as an array
     heatmap = len(json.dumps(st.view("identity").base_map.to_plotly_json()["data"][0],
                              cls=plotly.utils.PlotlyJSONEncoder))
     size = len(r.get_data())
@@ -968,7 +976,7 @@ def test_one_click_is_one_small_response_with_everything(http_app, resources, fa
 HOSTILE_BODIES = [
     dict(click_data="x"), dict(click_data=None), dict(click_data={"points": [{"x": "NaN", "y": 1}]}),
     dict(click_data={"points": [{"x": 1e308, "y": 1e308}]}), dict(click_data={"points": [{"x": [1, 2]}]}),
-    dict(click_data={"points": [{}]}), dict(click_data=[[1, 2]]), dict(network="relu", click_data=click(1, 2)),
+    dict(click_data={"points": [{}]}), dict(click_data=[[1, 2]]), dict(network=UNKNOWN, click_data=click(1, 2)),
     dict(network=None, click_data=click(1, 2)), dict(network=["identity"], click_data=click(1, 2)),
     dict(network="tanh", click_data=click(5, 5)), dict(valid="yes", click_data=click(1, 2)),
     dict(changed=f"{ids.MNIST_VALID}.value", valid=True, point={"network": "identity", "point": ["a", 1]}),
@@ -1030,7 +1038,7 @@ def test_http_hostile_slider_values_get_a_message(http_app, value):
 
 
 @pytest.mark.parametrize("kwargs,where", [
-    (dict(network="relu"), ids.MNIST_RESULT), (dict(valid="yes"), ids.MNIST_RESULT),
+    (dict(network=UNKNOWN), ids.MNIST_RESULT), (dict(valid="yes"), ids.MNIST_RESULT),
     (dict(point="x"), ids.MNIST_NULL_RESULT), (dict(point={"network": "identity", "point": ["a", 1]}), ids.MNIST_NULL_RESULT),
 ])
 def test_http_hostile_null_state_gets_a_message(http_app, kwargs, where):
@@ -1041,7 +1049,7 @@ def test_http_hostile_null_state_gets_a_message(http_app, kwargs, where):
     assert set(response) == {where} and "Alert" in json.dumps(response[where])
 
 
-@pytest.mark.parametrize("kwargs", [dict(point="x"), dict(network="relu"), dict(valid="yes"),
+@pytest.mark.parametrize("kwargs", [dict(point="x"), dict(network=UNKNOWN), dict(valid="yes"),
                                     dict(point={"network": "identity", "point": [math.nan, 1]}),
                                     dict(changed=f"{ids.MNIST_NETWORK}.value", network=["x"]),
                                     dict(null="x", point=[1, 2])])
@@ -1052,4 +1060,4 @@ def test_http_hostile_toggle_inputs_are_not_a_500(http_app, kwargs):
     if r.status_code == 200:
         assert "sideUpdate" not in r.get_json()
         response = r.get_json()["response"]
-        assert ids.MNIST_MAP not in response and ids.MNIST_RBF_MAP not in response  # no marker moved
+        assert not {ids.MNIST_MAP, ids.MNIST_RBF_MAP, ids.MNIST_POINT} & set(response)  # no marker moved
