@@ -54,3 +54,35 @@ def emit_click(dash_duo, graph_id: str, x: float, y: float) -> None:
 def console_errors(dash_duo) -> list:
     """SEVERE browser console entries (an empty list means a clean console)."""
     return [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"]
+
+
+MARKER_JS = """
+const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
+const M = window.foolingMarkers, s = M && M.state ? M.state[arguments[0]] : null;
+const at = s ? s[arguments[1]] : null;
+const node = gd ? gd.querySelector('svg.fooling-markers .marker-' + arguments[1]) : null;
+let drawn = null, want = null, inside = false;
+if (node && node.getAttribute('visibility') === 'visible') {
+    const m = /translate\\(([^,]+),([^)]+)\\)/.exec(node.getAttribute('transform') || '');
+    drawn = m ? [parseFloat(m[1]), parseFloat(m[2])] : [NaN, NaN];
+}
+if (at && gd && gd._fullLayout) {
+    const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+    want = [xa._offset + xa.l2p(at[0]), ya._offset + ya.l2p(at[1])];
+    inside = want[0] >= xa._offset && want[0] <= xa._offset + xa._length &&
+             want[1] >= ya._offset && want[1] <= ya._offset + ya._length;
+}
+return {at: at, drawn: drawn, want: want, inside: inside};
+"""
+
+
+def marker(dash_duo, graph_id: str, kind: str = "clicked"):
+    """The data point [x, y] of the ``kind`` marker ('clicked' or 'nearest') drawn over a map
+    (``assets/markers.js``), or None; checks the mark is drawn at that point's pixel (or hidden
+    when there is none, or when it lies outside the plot area)."""
+    m = dash_duo.driver.execute_script(MARKER_JS, graph_id, kind)
+    if m["at"] is None or not m["inside"]:
+        assert m["drawn"] is None, m
+    else:
+        assert m["drawn"] is not None and all(abs(a - b) < 0.5 for a, b in zip(m["drawn"], m["want"])), m
+    return m["at"]

@@ -9,7 +9,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import WebDriverWait
 
 from app.resources import IRIS_BOUNDS, IRIS_DATA_BOUNDS
-from tests.browser.conftest import console_errors, emit_click
+from tests.browser.conftest import console_errors, emit_click, marker
 
 PREDICTION = re.compile(r"Prediction: (\w+) \((\d+\.\d\d)%\)")
 TIMEOUT = 20
@@ -28,7 +28,8 @@ def _gd(dash_duo, graph_id: str, expr: str):
 
 
 def _marker(dash_duo, graph_id: str = "iris-map"):
-    return _gd(dash_duo, graph_id, "[gd.data[gd.data.length - 1].x[0], gd.data[gd.data.length - 1].y[0]]")
+    """[x, y] of the clicked marker drawn over the map, or [None, None]."""
+    return marker(dash_duo, graph_id) or [None, None]
 
 
 def _prediction(dash_duo, selector: str = "#iris-result") -> list[tuple[str, float]]:
@@ -51,8 +52,8 @@ def test_real_mouse_click_on_the_map_shows_the_models_answer(dash_duo, dash_app,
     ActionChains(dash_duo.driver).move_to_element_with_offset(drag, int(0.8 * w), int(0.25 * h)) \
         .pause(0.3).click().perform()
     [(label, percent)] = _prediction(dash_duo)
+    WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _: _marker(dash_duo)[0] is not None)
     x, y = _marker(dash_duo)
-    assert x is not None and y is not None
     x0, x1, y0, y1 = IRIS_BOUNDS
     # the click landed where it was aimed (within a few grid cells)
     assert abs(x - (x0 + 0.8 * (x1 - x0))) < 0.6 and abs(y - (y1 - 0.25 * (y1 - y0))) < 0.6
@@ -65,7 +66,7 @@ def test_far_point_is_virginica_at_near_certainty_and_probes_show_the_essay(dash
     emit_click(dash_duo, "iris-map", 10, 10)
     [(label, percent)] = _prediction(dash_duo)
     assert label == "virginica" and percent >= 99.0
-    assert _marker(dash_duo) == [10, 10]
+    WebDriverWait(dash_duo.driver, TIMEOUT).until(lambda _: _marker(dash_duo) == [10, 10])
 
     buttons = dash_duo.find_elements("#page-content button[id*='iris-probe']")
     assert len(buttons) == 3
@@ -103,6 +104,6 @@ def test_overlays_and_view_switch_patch_the_map(dash_duo, dash_app):
     wait.until(lambda _: np.allclose(ranges(), near))
     radios[0].click()  # far out
     wait.until(lambda _: np.allclose(ranges(), [list(IRIS_BOUNDS[:2]), list(IRIS_BOUNDS[2:])]))
-    # patched, not rebuilt: the clicked marker is still where it was
+    # patched, not rebuilt: the clicked marker is still where it was (and drawn there, in the new view)
     assert _marker(dash_duo) == [5, -5]
     assert console_errors(dash_duo) == []

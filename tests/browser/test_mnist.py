@@ -12,13 +12,12 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from app import ids
-from app.figures import NEAREST
 from app.images import decode_typed_array
 from app.pages.mnist import compute
 from fooling.network import forward
 from fooling.reachable import nearest_reachable, reachable_polygon, support_corner
 from fooling.probes import fooling_points
-from tests.browser.conftest import console_errors, emit_click
+from tests.browser.conftest import console_errors, emit_click, marker
 
 PRED = re.compile(r"Prediction:\s*(\S+)\s*\((\d+\.\d+)%\)")
 RBF = re.compile(r"RBF head, same hidden point:\s*(\S+)\s*\((\d+\.\d+)%\)")
@@ -62,11 +61,14 @@ def trace_names(dash_duo, graph_id) -> list:
         graph_id)
 
 
-def trace(dash_duo, graph_id, name) -> list:
-    """[name, x0, y0] of the trace called ``name``."""
-    return dash_duo.driver.execute_script(
-        "const d = document.getElementById(arguments[0]).querySelector('.js-plotly-plot').data;"
-        "const t = d.find(t => t.name === arguments[1]); return [t.name, t.x[0], t.y[0]];", graph_id, name)
+def wait_marker(dash_duo, graph_id, want, kind: str = "clicked", timeout: float = 20):
+    """The ``kind`` marker drawn over ``graph_id`` once it is ``want`` (or after ``timeout``)."""
+    end = time.time() + timeout
+    got = marker(dash_duo, graph_id, kind)
+    while time.time() < end and got != want:
+        time.sleep(0.1)
+        got = marker(dash_duo, graph_id, kind)
+    return got
 
 
 def x_range(dash_duo) -> list:
@@ -92,10 +94,8 @@ def test_far_points_of_every_identity_region_are_confident_digits(dash_duo, dash
         pixels = image_pixels(dash_duo)
         assert pixels.shape == (28, 28) and np.isfinite(pixels).all()
         np.testing.assert_allclose(pixels[::-1].ravel(), ref.image, rtol=1e-6, atol=1e-6)
-        marker = dash_duo.driver.execute_script(
-            "const d = document.querySelector('#' + arguments[0] + ' .js-plotly-plot').data;"
-            "const t = d[d.length - 1]; return [t.name, t.x[0], t.y[0]];", ids.MNIST_MAP)
-        assert marker == ["clicked", x, y]
+        for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):  # both maps mark it
+            assert wait_marker(dash_duo, graph_id, [x, y]) == [x, y]
     assert console_errors(dash_duo) == []
 
 
@@ -132,7 +132,8 @@ def test_mouse_click_presets_and_valid_pixels(dash_duo, dash_app, resources):
     open_page(dash_duo, dash_app)
     # one real mouse click in the middle of the map
     area = dash_duo.find_element(f"#{ids.MNIST_MAP} .nsewdrag")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", area)
+    # at once: Bootstrap makes scrolling smooth, i.e. the map would still move under the mouse
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", area)
     ActionChains(dash_duo.driver).move_to_element(area).click().perform()  # the element's centre
     label, _ = wait_for_prediction(dash_duo)
     assert label in {"0", "1", "2", "3"}
@@ -162,10 +163,11 @@ def test_mouse_click_presets_and_valid_pixels(dash_duo, dash_app, resources):
     np.testing.assert_allclose(pixels[::-1].ravel(), ref.image, atol=1e-6)
     for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):
         end = time.time() + 20
-        while time.time() < end and trace(dash_duo, graph_id, NEAREST)[1] is None:
+        while time.time() < end and marker(dash_duo, graph_id, "nearest") is None:
             time.sleep(0.1)
-        name, nx, ny = trace(dash_duo, graph_id, NEAREST)
+        nx, ny = marker(dash_duo, graph_id, "nearest")
         assert abs(nx - q[0]) < 1e-9 and abs(ny - q[1]) < 1e-9
+        assert marker(dash_duo, graph_id) == list(far2)  # and the clicked point beside it
     # a click inside the outline gets a valid image landing exactly there
     h = resources.plane("identity").model.test_hidden[4]
     emit_click(dash_duo, ids.MNIST_MAP, *h)
@@ -173,10 +175,8 @@ def test_mouse_click_presets_and_valid_pixels(dash_duo, dash_app, resources):
     ref = inv.invert(h, valid=True)
     assert ref.residual <= 1e-6
     assert f"residual {ref.residual:.2e}" in dash_duo.find_element(RESULT).text
-    end = time.time() + 20
-    while time.time() < end and trace(dash_duo, ids.MNIST_MAP, NEAREST)[1] is not None:
-        time.sleep(0.1)
-    assert trace(dash_duo, ids.MNIST_MAP, NEAREST)[1] is None  # the nearest marker is cleared
+    assert wait_marker(dash_duo, ids.MNIST_MAP, None, "nearest") is None  # the nearest marker is cleared
+    assert wait_marker(dash_duo, ids.MNIST_MAP, [float(h[0]), float(h[1])]) == [float(h[0]), float(h[1])]
     assert console_errors(dash_duo) == []
 
 
@@ -186,7 +186,8 @@ def test_loss_accuracy_and_samples_are_shown(dash_duo, dash_app, resources):
     names = dash_duo.driver.execute_script(
         "return document.querySelector('#' + arguments[0] + ' .js-plotly-plot').data.map(t => t.name);",
         ids.MNIST_LOSS)
-    assert names == ["identity net", "tanh net"]
+    offered = list(dash_app.states_["/mnist"].networks)
+    assert {"identity", "tanh"} <= set(offered) and names == [f"{n} net" for n in offered]
     dash_duo.wait_for_element(f"#{ids.MNIST_SAMPLES} .js-plotly-plot .heatmaplayer", timeout=20)
     page = dash_duo.find_element("#page-content").text
     for n in ("identity", "tanh"):
@@ -201,7 +202,7 @@ def test_rbf_map_and_reachable_outline_and_both_heads(dash_duo, dash_app, resour
     for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):
         names = trace_names(dash_duo, graph_id)
         assert compute.reach_name(True) in names and compute.TYPICAL_NAME in names
-        assert names[-2:] == [NEAREST, "clicked"]
+        assert "clicked" not in names and "nearest reachable" not in names  # markers are drawn over the maps
     assert "RBF head" in dash_duo.find_element(f"#{ids.MNIST_RBF_MAP} .gtitle").text
     m = resources.plane("identity").model
     head = resources.plane("identity").head
@@ -214,18 +215,13 @@ def test_rbf_map_and_reachable_outline_and_both_heads(dash_duo, dash_app, resour
         emit_click(dash_duo, ids.MNIST_RBF_MAP, x, y)
         ref = m.inverter.invert(np.array([x, y]))
         label, pct = wait_for_prediction(dash_duo, str(ref.predicted))
-        end = time.time() + 20
-        while time.time() < end and trace(dash_duo, ids.MNIST_MAP, "clicked")[1] != x:
-            time.sleep(0.1)
+        wait_marker(dash_duo, ids.MNIST_MAP, [x, y])
         assert abs(pct - 100 * ref.confidence) < 0.006
         p = head.predict_proba(ref.hidden[None, :])[0]
         rbf = RBF.search(dash_duo.find_element(RESULT).text)
         assert rbf and rbf.group(1) == str(int(np.argmax(p))) and abs(float(rbf.group(2)) - 100 * p.max()) < 0.006
         for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):
-            end = time.time() + 20
-            while time.time() < end and trace(dash_duo, graph_id, "clicked")[1:] != [x, y]:
-                time.sleep(0.1)
-            assert trace(dash_duo, graph_id, "clicked")[1:] == [x, y]
+            assert wait_marker(dash_duo, graph_id, [x, y]) == [x, y]
         density = dash_duo.find_element(f"#{ids.MNIST_DENSITY}").text
         assert "Clicked point:" in density and "Image:" in density and density.count("distribution") == 2
     # zoom one map and the other follows
@@ -384,13 +380,13 @@ def real_click_checks(dash_duo, m) -> None:
     # the 'clicked' marker of both maps sits where the mouse was, within a pixel
     for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):
         end = time.time() + 20
-        while time.time() < end and trace(dash_duo, graph_id, "clicked")[1] is None:
+        while time.time() < end and marker(dash_duo, graph_id) is None:
             time.sleep(0.1)
-        _, x, y = trace(dash_duo, graph_id, "clicked")
+        x, y = marker(dash_duo, graph_id)  # (drawn at that point's pixel: marker() checks it)
         assert abs(x - mx) <= pixel_x and abs(y - my) <= pixel_y, (
             f"{graph_id}: the 'clicked' marker is at ({x:.5g}, {y:.5g}), the mouse was at ({mx:.5g}, {my:.5g}): "
             f"{abs(x - mx) / pixel_x:.2f} px and {abs(y - my) / pixel_y:.2f} px away")
-    _, x, y = trace(dash_duo, ids.MNIST_MAP, "clicked")
+    x, y = marker(dash_duo, ids.MNIST_MAP)
     # ... and so does the point the result says it inverted (printed to 4 significant digits)
     shown = CLICKED.search(dash_duo.find_element(RESULT).text)
     assert shown, dash_duo.find_element(RESULT).text
@@ -444,10 +440,7 @@ def test_one_click_sends_one_request(dash_duo, dash_app, resources):
         emit_click(dash_duo, graph_id, x, y)
         wait_for_prediction(dash_duo, str(entry["label"]), not_text=shown)
         for other in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):  # both maps marked ...
-            end = time.time() + 20
-            while time.time() < end and trace(dash_duo, other, "clicked")[1:] != [x, y]:
-                time.sleep(0.1)
-            assert trace(dash_duo, other, "clicked")[1:] == [x, y]
+            assert wait_marker(dash_duo, other, [x, y]) == [x, y]
         time.sleep(1.5)  # anything the click set off has had time to go out
         assert update_requests(dash_duo) - before == 1, graph_id  # ... by one request
     assert console_errors(dash_duo) == []
