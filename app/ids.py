@@ -77,3 +77,21 @@ COMPARE_DENSITY_NOTE = "compare-density-note"
 COMPARE_MODEL = "compare-model"
 COMPARE_VIEW = "compare-view"
 COMPARE_LOAD = "compare-load"
+
+# /ood
+OOD_METRIC = "ood-metric"  # radio: which OpenOOD metric the table shows
+OOD_METRIC_MESSAGE = "ood-metric-message"
+OOD_TABLE_BOX = "ood-table-box"  # holds OOD_TABLE and its legend
+OOD_TABLE = "ood-table"  # networks x scores x sets, near and far columns apart
+OOD_MMC_TABLE = "ood-mmc-table"  # mean max probability per network and set
+OOD_HIGHLIGHTS = "ood-highlights"
+OOD_NETWORK = "ood-network"  # radio: whose answers the example tiles carry
+OOD_NETWORK_MESSAGE = "ood-network-message"
+OOD_EXAMPLES = "ood-examples"
+OOD_RAY_VALUE = "ood-ray-value"  # radio: mean top probability or share of confident digits
+OOD_RAY_MESSAGE = "ood-ray-message"
+OOD_RAYS = "ood-rays"
+OOD_RAYS_TABLE = "ood-rays-table"  # per model: the ray's first and last values
+OOD_RAYS_NOTE = "ood-rays-note"
+OOD_FGSM_TABLE = "ood-fgsm-table"
+OOD_FGSM_NOTE = "ood-fgsm-note"

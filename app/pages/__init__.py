@@ -43,6 +43,8 @@ PAGES: tuple[PageInfo, ...] = (
              "What neurons look for; a 7 read as a 0."),
     PageInfo("/compare", "compare", "Measuring the fooling", "Compare",
              "How far confidence reaches, for every model, and two remedies."),
+    PageInfo("/ood", "ood", "Out of the data: measured like the field", "Out of data",
+             "AUROC and FPR@95 on noise, scaled digits and fooling images; Hein's ray; FGSM."),
 )
 
 

@@ -1,0 +1,40 @@
+"""How /ood writes its numbers (one place, so the tables, the prose and the tests agree)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+__all__ = ["num", "pct", "pixel_span", "short_pct"]
+
+
+def num(v: float | None) -> str:
+    """A metric (AUROC, FPR@95, AUPR) to two decimals; 'n/a' for None."""
+    return "n/a" if v is None else f"{v:.2f}"
+
+
+def pct(v: float | None, digits: int = 1) -> str:
+    """A share or probability as a percentage; 'n/a' for None."""
+    return "n/a" if v is None else f"{100 * v:.{digits}f}%"
+
+
+def short_pct(p: float) -> str:
+    """A probability to one decimal of a percent, never rounded up to 100% (or down to 0%)."""
+    s = pct(p)
+    if s == "100.0%" and p < 1:
+        return ">99.9%"
+    if s == "0.0%" and p > 0:
+        return "<0.1%"
+    return s
+
+
+def _g(v: float) -> str:
+    return f"{v:.3g}".replace("-", "−")
+
+
+def pixel_span(ranges: Iterable[tuple[float, float]]) -> str:
+    """'pixels lo to hi' over tiles' drawn ranges (their union)."""
+    ranges = list(ranges)
+    if not ranges:
+        return ""
+    lo, hi = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    return f"pixels {_g(lo)} to {_g(hi)}"
