@@ -1,5 +1,6 @@
 """The overview page in a real browser."""
 
+from app.pages import PAGES
 from fooling.models import IRIS_MODELS
 from tests.browser.conftest import console_errors
 
@@ -14,7 +15,7 @@ def test_overview_renders_cards_and_scores(dash_duo, dash_app, resources):
     for row, m in zip(rows[len(IRIS_MODELS):], resources.workspace.mnist.values()):
         assert f"{100 * m.trained.test_accuracy:.1f}%" in row.text
     links = [a.get_attribute("href") for a in dash_duo.find_elements(".card a")]
-    assert {h.rsplit("/", 1)[-1] for h in links} == {"iris", "svm", "mnist", "neurons", "compare"}
+    assert {h.rsplit("/", 1)[-1] for h in links} == {p.path.strip("/") for p in PAGES if p.path != "/"}
     assert console_errors(dash_duo) == []
 
 
