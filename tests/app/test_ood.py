@@ -39,6 +39,15 @@ def percent(v: float) -> str:
     return f"{100 * v:.1f}%"
 
 
+def careful(v: float) -> str:
+    """Two decimals unless that shows 0 or 1 for a number that is neither; then three; then a bound."""
+    for d in (2, 3):
+        s = f"{v:.{d}f}"
+        if not ((float(s) == 1 and v < 1) or (float(s) == 0 and v > 0)):
+            return s
+    return ">0.999" if v > 0.5 else "<0.001"
+
+
 @pytest.fixture(scope="module")
 def state(page_states):
     return page_states["/ood"]
@@ -198,7 +207,7 @@ def test_highlights_match_the_numbers(state, truth):
         below = sum(ood[net]["msp"][s]["auroc"] < 0.5 for s in FAR_SETS)
         assert f"{below} of {len(FAR_SETS)} far sets for the {label} net" in said
     best = max(v["near_digits_4_9"]["auroc"] for net in ood.values() for v in net.values())
-    assert f"at {two(best)}." in said
+    assert f"at {careful(best)}." in said
     assert ("no score reaches 0.9" in said) == (best < 0.9)
     lo = min(ood[n]["image_density"][s]["auroc"] for n in ood for s in FAR_SETS)
     assert ("separates every far set" in said) == (lo >= 0.99)
@@ -216,11 +225,14 @@ def test_the_text_follows_other_numbers(state, truth):
             report["metrics"][net]["msp"][s]["auroc"] = 0.75
         for score in report["metrics"][net]:
             report["metrics"][net][score]["near_digits_4_9"]["auroc"] = 0.5
-        report["metrics"][net]["energy"]["near_digits_4_9"]["auroc"] = 0.93
+    report["metrics"]["tanh"]["energy"]["near_digits_4_9"]["auroc"] = 0.93
     fake.__dict__["report"] = report
     said = " ".join(ood_text.highlights(fake))
     assert "0 of 8 far sets for the identity net" in said
-    assert "the best score reaches 0.9" in said and "energy at 0.93" in said
+    assert "the best score reaches 0.9" in said and "the tanh net's energy at 0.93" in said
+    report["metrics"]["relu"]["energy"]["near_digits_4_9"]["auroc"] = 0.93
+    report["metrics"]["identity"]["energy"]["near_digits_4_9"]["auroc"] = 0.93
+    assert "the energy (the same for every net) at 0.93" in " ".join(ood_text.highlights(fake))
     rows = rows_of(cb.update_table(fake, "auroc")[0][0])
     assert rows["ood-row-tanh-msp"][2:] == ["0.75"] * len(FAR_SETS)
 
@@ -260,7 +272,7 @@ def test_ray_notes_match_the_numbers(state, truth, workspace):
         if y[-1] >= 0.99:
             assert f"The {head} does not help along the ray" in notes
         elif y[-1] < y[0] - 0.01:
-            assert f"The {head} gets less sure as α grows ({two(y[0])} → {two(y[-1])})" in notes
+            assert f"The {head} gets less sure as α grows ({careful(y[0])} → {careful(y[-1])})" in notes
 
 
 def test_far_answers_are_the_heads_constant(state, resources):
@@ -283,8 +295,8 @@ def test_ray_table_shows_first_and_last_values(state, truth):
         cells = rows[f"ray-row-{k}"]
         assert cells[0] == compute.RAY_LABELS[k]
         a, b = r["mean_top_probability"][0], r["mean_top_probability"][-1]
-        digits = 2 if two(a) != two(b) else 3
-        assert cells[1:3] == [f"{a:.{digits}f}", f"{b:.{digits}f}"]
+        want = [careful(a), careful(b)] if careful(a) != careful(b) else [f"{a:.3f}", f"{b:.3f}"]
+        assert cells[1:3] == want
         assert cells[3:] == [percent(r["share_confident"][0]), percent(r["share_confident"][-1])]
 
 
@@ -375,6 +387,12 @@ def test_tiles_are_drawn_on_their_own_range():
     assert np.allclose(compute.display_pixels(img), [0, 1 / 3, 0.5, 1])
     assert compute.tile_range(np.array([0.2, 0.5])) == (0.0, 1.0)
     assert formats.pixel_span([(0.0, 1.0), (-4.891, 6.4)]) == "pixels −4.89 to 6.4"
+
+
+def test_told_never_rounds_to_certainty():
+    assert formats.told(0.83) == "0.83" and formats.told(0.9968) == "0.997" and formats.told(1.0) == "1.00"
+    assert formats.told(0.0018) == "0.002" and formats.told(0.0) == "0.00" and formats.told(0.99996) == ">0.999"
+    assert formats.told(0.00001) == "<0.001"
 
 
 def test_short_pct_never_claims_certainty_it_did_not_measure():

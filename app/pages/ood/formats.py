@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from typing import Iterable
 
-__all__ = ["num", "pct", "pixel_span", "short_pct"]
+__all__ = ["num", "pct", "pixel_span", "short_pct", "told"]
 
 
 def num(v: float | None) -> str:
     """A metric (AUROC, FPR@95, AUPR) to two decimals; 'n/a' for None."""
     return "n/a" if v is None else f"{v:.2f}"
+
+
+def told(v: float) -> str:
+    """A number in [0, 1] for the prose: two decimals, more where two would round it to 0 or 1."""
+    for digits in (2, 3):
+        s = f"{v:.{digits}f}"
+        if not ((s == f"{1:.{digits}f}" and v < 1) or (s == f"{0:.{digits}f}" and v > 0)):
+            return s
+    return ">0.999" if v > 0.5 else "<0.001"
 
 
 def pct(v: float | None, digits: int = 1) -> str:

@@ -39,7 +39,7 @@ def layout(state: State):
         html.P("The other pages show where the 0-3 networks are fooled. Here they are measured the way the "
                "out-of-distribution literature measures detectors: OpenOOD's four metrics for six scores on nine "
                "sets, Hein et al.'s alpha-ray, and Goodfellow et al.'s fast gradient sign attack. "
-               f"MNIST data: {source}; in-distribution: the {n_in} held-out digits 0-3.", className="lead fs-6"),
+               f"MNIST data: {source}; in-distribution: the {n_in:,} held-out digits 0-3.", className="lead fs-6"),
         section(
             "Telling real digits from everything else",
             _radio(ids.OOD_METRIC, METRIC_LABELS, DEFAULT_METRIC),
@@ -73,7 +73,7 @@ def layout(state: State):
             graph(ids.OOD_RAYS, state.ray_figures[DEFAULT_RAY_VALUE], height="min(480px, 125vw)"),
             html.Div(ray_table(state), style=_SCROLL),
             html.Ul([html.Li(t) for t in ray_notes(state)], id=ids.OOD_RAYS_NOTE, className="small mt-1"),
-            lead=theorem() + f" Here: every held-out digit 0-3 ({n_in}) times α, from 1 to 1,000; solid lines are "
+            lead=theorem() + f" Here: every held-out digit 0-3 ({n_in:,}) times α, from 1 to 1,000; solid lines are "
                              "the nets, dashed their RBF heads (RBF), dotted the tanh net's bound."),
         section(
             "FGSM: the fast gradient sign attack",

@@ -10,7 +10,7 @@ from fooling.oodsets import ALPHA_SCALES, FOOLING_RADII
 from ... import ids
 from .compute import (CONFIDENT, FGSM_LABELS, METRIC_LABELS, NETWORK_LABELS, PUBLISHED_LABELS, RAY_LABELS,
                       SCORE_LABELS, SET_LABELS, State)
-from .formats import num, pct
+from .formats import num, pct, told
 
 __all__ = ["GOOD", "chance", "fgsm_note", "fgsm_table", "highlights", "metric_line", "mmc_table", "ood_table",
            "ray_notes", "ray_table", "sets_line", "shade", "table_legend", "theorem"]
@@ -64,9 +64,9 @@ def sets_line(state: State) -> str:
     """What the sets are (definitions in :mod:`fooling.oodsets`)."""
     n = state.report["n"][state.networks[0]]
     scales = ", ".join(f"×{a}" for a in ALPHA_SCALES)
-    near = (f"Near-OOD: {n['near_digits_4_9']} real digits 4-9 the 0-3 nets never saw. "
+    near = (f"Near-OOD: {n['near_digits_4_9']:,} real digits 4-9 the 0-3 nets never saw. "
             if "near_digits_4_9" in n else "")
-    return (f"In-distribution: the {n['in']} held-out digits 0-3. {near}Far-OOD, {n['uniform_noise']} "
+    return (f"In-distribution: the {n['in']:,} held-out digits 0-3. {near}Far-OOD, {n['uniform_noise']:,} "
             f"images each: uniform noise (every pixel uniform in [0, 1]); Gaussian noise (the training "
             f"pixels' mean and spread, clipped to [0, 1]); permuted pixels (a held-out digit shuffled); "
             f"{scales} (a held-out digit's pixels times that, Hein et al.'s rays); fooling images (each "
@@ -147,7 +147,7 @@ def highlights(state: State) -> list:
         bad = [s for s in far if met[net]["msp"][s]["auroc"] < 0.5]
         low = min(far, key=lambda s: met[net]["msp"][s]["auroc"])
         below.append(f"{len(bad)} of {len(far)} far sets for the {NETWORK_LABELS[net]} net (lowest: "
-                     f"{SET_LABELS[low]}, {num(met[net]['msp'][low]['auroc'])})")
+                     f"{SET_LABELS[low]}, {told(met[net]['msp'][low]['auroc'])})")
     out.append("The max probability, the score every softmax classifier comes with, ranks the far sets as more "
                f"typical than the real digits (AUROC below 0.5) on {_join(below)}.")
     surer = [f"{NETWORK_LABELS[net]} {sum(mmc[net][s] > mmc[net]['in'] for s in far)}"
@@ -159,8 +159,10 @@ def highlights(state: State) -> list:
         best = max(((net, sc) for net in state.networks for sc in met[net]), key=lambda p: met[p[0]][p[1]][s]["auroc"])
         v = met[best[0]][best[1]][s]["auroc"]
         reach = "no score reaches 0.9" if v < 0.9 else "the best score reaches 0.9"
-        out.append(f"Near-OOD is the hard case: on {SET_LABELS[s]} {reach}; the best is the "
-                   f"{NETWORK_LABELS[best[0]]} net's {SCORE_LABELS[best[1]]} at {num(v)}.")
+        same = all(met[net][best[1]][s]["auroc"] == v for net in state.networks)
+        whose = (f"the {SCORE_LABELS[best[1]]} (the same for every net)" if same else
+                 f"the {NETWORK_LABELS[best[0]]} net's {SCORE_LABELS[best[1]]}")
+        out.append(f"Near-OOD is the hard case: on {SET_LABELS[s]} {reach}; the best is {whose} at {told(v)}.")
     if near and all("image_density" in met[net] for net in state.networks):
         lo = min(met[net]["image_density"][s]["auroc"] for net in state.networks for s in far)
         nv = max(met[net]["image_density"][near[0]]["auroc"] for net in state.networks)
@@ -171,15 +173,15 @@ def highlights(state: State) -> list:
             short = {s: v for s, v in short.items() if v < 1}
             how = "AUROC 1 on every one" if not short else "AUROC 1 on all but " + _join(
                 [f"{SET_LABELS[s]} ({v:.4f})" for s, v in short.items()])
-            out.append(what + f"separates every far set ({how}) and reaches {num(nv)} on "
+            out.append(what + f"separates every far set ({how}) and reaches {told(nv)} on "
                        f"{SET_LABELS[near[0]]}: it looks at the images, not at what the net made of them.")
         else:
-            out.append(what + f"has its lowest far AUROC at {num(lo)} and reaches {num(nv)} on {SET_LABELS[near[0]]}.")
+            out.append(what + f"has its lowest far AUROC at {told(lo)} and reaches {told(nv)} on {SET_LABELS[near[0]]}.")
     if "alpha_10" in far:
         parts = []
         for net in state.networks:
             sc = max(_HIDDEN_SCORES, key=lambda k: met[net][k]["alpha_10"]["auroc"])
-            parts.append(f"{NETWORK_LABELS[net]} {num(met[net][sc]['alpha_10']['auroc'])} ({SCORE_LABELS[sc]})")
+            parts.append(f"{NETWORK_LABELS[net]} {told(met[net][sc]['alpha_10']['auroc'])} ({SCORE_LABELS[sc]})")
         out.append("Digits ×10, best score read off the 2-unit layer or the output: " + _join(parts) + ".")
     return out
 
@@ -191,7 +193,7 @@ def theorem() -> str:
 
 def _pair(a: float, b: float) -> tuple[str, str]:
     """``a`` and ``b`` to two decimals, or three where two would show the same number."""
-    return (num(a), num(b)) if num(a) != num(b) else (f"{a:.3f}", f"{b:.3f}")
+    return (told(a), told(b)) if told(a) != told(b) else (f"{a:.3f}", f"{b:.3f}")
 
 
 def _head(name: str) -> str:
@@ -235,11 +237,11 @@ def ray_notes(state: State) -> list[str]:
         if o["share_others"] is None:
             others = ""
         elif o["share_others"] == 1:
-            others = f" The other {rest} all end at least {100 * CONFIDENT:g}% sure (α = {a_end:,.0f})."
+            others = f" The other {rest:,} all end at least {100 * CONFIDENT:g}% sure (α = {a_end:,.0f})."
         else:
-            others = (f" Of the other {rest}, {pct(o['share_others'])} end at least {100 * CONFIDENT:g}% sure "
+            others = (f" Of the other {rest:,}, {pct(o['share_others'])} end at least {100 * CONFIDENT:g}% sure "
                       f"(α = {a_end:,.0f}).")
-        notes.append(f"The {NETWORK_LABELS[net]} net's exception: {o['count']} of its {o['n']} held-out digits "
+        notes.append(f"The {NETWORK_LABELS[net]} net's exception: {o['count']:,} of its {o['n']:,} held-out digits "
                      f"(true label{'s' if len(o['labels']) > 1 else ''} {labels}) sit at the origin of its 2-unit layer at every α measured (every unit "
                      f"of that layer off), so its logits are the output layer's biases whatever α is: it answers "
                      f"{o['predicted']} at {pct(o['probability'])} for ever.{others}")
@@ -256,12 +258,14 @@ def ray_notes(state: State) -> list[str]:
         y, far = r["mean_top_probability"], state.far_answers.get(k)
         const = "" if far is None else f" ({far['predicted']} at {pct(far['probability'])})"
         if y[-1] >= CONFIDENT:
+            why = (f" Far from every training encoding an RBF head settles on one constant answer, and this head's "
+                   f"is itself sure{const}." if far is not None else
+                   f" The {NETWORK_LABELS[k.removesuffix('_rbf_head')]} net's plane is bounded: no scaled digit gets "
+                   "far from the training encodings, so the head keeps answering as it does on them.")
             notes.append(f"The {_head(k)} does not help along the ray: its mean ends at {_pair(y[0], y[-1])[1]}, "
-                         f"{pct(r['share_confident'][-1])} of the digits at ≥ {100 * CONFIDENT:g}%. Far from every "
-                         f"training encoding an RBF head settles on one constant answer, and this head's is itself "
-                         f"sure{const}.")
+                         f"{pct(r['share_confident'][-1])} of the digits at ≥ {100 * CONFIDENT:g}%.{why}")
         elif y[-1] < y[0] - 0.01:
-            notes.append(f"The {_head(k)} gets less sure as α grows ({num(y[0])} → {num(y[-1])}): far from every "
+            notes.append(f"The {_head(k)} gets less sure as α grows ({told(y[0])} → {told(y[-1])}): far from every "
                          f"training encoding each kernel value is ~0 and it settles on one constant answer{const}.")
     return notes
 
