@@ -36,7 +36,13 @@ def two(v: float) -> str:
 
 
 def percent(v: float) -> str:
-    return f"{100 * v:.1f}%"
+    """One decimal of a percent; a share that is not exactly 1 (or 0) is never shown as 100% (0%)."""
+    s = f"{100 * v:.1f}"
+    if s == "100.0" and v < 1:
+        return ">99.9%"
+    if s == "0.0" and v > 0:
+        return "<0.1%"
+    return s + "%"
 
 
 def careful(v: float) -> str:
@@ -399,6 +405,7 @@ def test_short_pct_never_claims_certainty_it_did_not_measure():
     assert formats.short_pct(0.99996) == ">99.9%" and formats.short_pct(1.0) == "100.0%"
     assert formats.short_pct(0.00001) == "<0.1%" and formats.short_pct(0.0) == "0.0%"
     assert formats.short_pct(0.8923) == "89.2%"
+    assert formats.pct(0.99989) == ">99.9%" and formats.pct(0.99989, 2) == "99.99%" and formats.pct(None) == "n/a"
 
 
 # ---- the alpha-ray chart --------------------------------------------------------------------------

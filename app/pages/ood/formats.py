@@ -22,18 +22,21 @@ def told(v: float) -> str:
 
 
 def pct(v: float | None, digits: int = 1) -> str:
-    """A share or probability as a percentage; 'n/a' for None."""
-    return "n/a" if v is None else f"{100 * v:.{digits}f}%"
+    """A share or probability as a percentage, never rounded up to 100% or down to 0% (">99.9%",
+    "<0.1%"); 'n/a' for None."""
+    if v is None:
+        return "n/a"
+    s = f"{100 * v:.{digits}f}"
+    if float(s) == 100 and v < 1:
+        return f">{100 - 10 ** -digits:.{digits}f}%"
+    if float(s) == 0 and v > 0:
+        return f"<{10 ** -digits:.{digits}f}%"
+    return s + "%"
 
 
 def short_pct(p: float) -> str:
-    """A probability to one decimal of a percent, never rounded up to 100% (or down to 0%)."""
-    s = pct(p)
-    if s == "100.0%" and p < 1:
-        return ">99.9%"
-    if s == "0.0%" and p > 0:
-        return "<0.1%"
-    return s
+    """A probability to one decimal of a percent (:func:`pct`)."""
+    return pct(p)
 
 
 def _g(v: float) -> str:
