@@ -71,15 +71,17 @@ def _mix(hex_color: str, weight: float) -> str:
     return "rgb({:.0f},{:.0f},{:.0f})".format(*out)
 
 
-def region_colorscale(n_classes: int) -> list[list]:
+def region_colorscale(n_classes: int, colors: Sequence[str] | None = None) -> list[list]:
     """A stepped colourscale: band k runs from pale to full class-k colour.
 
     Used with the values of :func:`region_z` (zmin 0, zmax ``n_classes * levels``).
+    ``colors`` gives class k's colour (default :data:`CLASS_COLORS` in order).
     """
+    palette = colors or CLASS_COLORS
     scale = []
     for k in range(n_classes):
         lo, hi = k / n_classes, (k + 1) / n_classes
-        color = CLASS_COLORS[k % len(CLASS_COLORS)]
+        color = palette[k % len(palette)]
         scale.append([lo, _mix(color, 0.08)])
         scale.append([hi - 1e-9 if k < n_classes - 1 else hi, _mix(color, 0.85)])
     return scale
@@ -121,12 +123,13 @@ def _path_trace(segs: Sequence[np.ndarray], name: str, dash: str, color: str = "
 
 
 def _region_traces(grid: RegionGrid, names: Sequence[str], *, points=None, labels=None, wrong=None,
-                   probes=None, half=(), third=()) -> list:
+                   probes=None, half=(), third=(), colors: Sequence[str] | None = None) -> list:
     k = len(names)
+    palette = colors or CLASS_COLORS
     z, zmax = region_z(grid)
     traces = [dict(type="heatmap", 
         x=grid.xs.astype(np.float32), y=grid.ys.astype(np.float32), z=z, zmin=0, zmax=zmax,
-        colorscale=region_colorscale(k), showscale=False, name="regions",
+        colorscale=region_colorscale(k, palette), showscale=False, name="regions",
         hovertemplate="(%{x:.3g}, %{y:.3g})<br>click to inspect<extra></extra>")]
     for segs, name, dash in ((half, HALF_TRACE, "solid"), (third, THIRD_TRACE, "dot")):
         if len(segs):
@@ -137,7 +140,7 @@ def _region_traces(grid: RegionGrid, names: Sequence[str], *, points=None, label
             sel = labels == c
             traces.append(dict(type="scatter", 
                 x=P[sel, 0], y=P[sel, 1], mode="markers", name=str(names[c]),
-                marker=dict(color=CLASS_COLORS[c % len(CLASS_COLORS)], size=6,
+                marker=dict(color=palette[c % len(palette)], size=6,
                             line=dict(color="white", width=0.6)),
                 hovertemplate=f"{names[c]}<br>(%{{x:.3g}}, %{{y:.3g}})<extra></extra>"))
         if wrong is not None and np.any(wrong):
@@ -257,7 +260,9 @@ def make_hidden_map_figure(grid: RegionGrid, names: Sequence[str], *, reachable:
     typical : ndarray of shape (n_segments, 2, 2), optional
         Contour segments of a density check's threshold (drawn dashed, ``typical_name``).
     **region
-        Passed to :func:`make_region_figure` (points, labels, half, title, ...).
+        Passed to :func:`make_region_figure` (points, labels, half, title, ...), and
+        ``colors``: class k's colour (default :data:`CLASS_COLORS` in order; /lab colours
+        each digit the same in every network).
 
     Returns
     -------

@@ -10,6 +10,11 @@ variable               meaning                                    default
 ``FOOLING_GRID``       grid points per axis of the region maps    ``200``
 ``FOOLING_MAX_BODY``   largest request body accepted, bytes       ``65536``
 =====================  =========================================  ===============
+
+/lab's training jobs (:mod:`app.jobs`): ``FOOLING_MAX_JOBS`` trainings run at once (default
+2), each for at most ``FOOLING_JOB_SECONDS`` (default 120). ``REDIS_URL`` unset: jobs run as
+local processes and artifacts stay in the cache folder; set: jobs go to Celery workers, with
+Redis as broker, result store and artifact store.
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ class Settings:
     mnist: str | None = None
     grid: int = 200
     max_body: int = 65536
+    max_jobs: int = 2
+    job_seconds: int = 120
+    redis_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -54,4 +62,7 @@ class Settings:
             mnist=env.get("FOOLING_MNIST", "").strip() or None,
             grid=_int(env, "FOOLING_GRID", cls.grid, 20, 1000),
             max_body=_int(env, "FOOLING_MAX_BODY", cls.max_body, 1024, 16 * 2**20),
+            max_jobs=_int(env, "FOOLING_MAX_JOBS", cls.max_jobs, 1, 64),
+            job_seconds=_int(env, "FOOLING_JOB_SECONDS", cls.job_seconds, 5, 24 * 3600),
+            redis_url=env.get("REDIS_URL", "").strip() or None,
         )

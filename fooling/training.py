@@ -162,10 +162,14 @@ def build_bundle(spec: LabSpec, trained: TrainedMLP, split: Split, key: str, *, 
     """
     stage = on_stage or (lambda what: None)
     model = MnistModel(trained, split, key)
-    spread = np.ptp(model.train_hidden, axis=0)
-    if not np.all(np.isfinite(spread)) or float(spread.max()) <= 1e-9:
+    H = model.train_hidden
+    sv = np.linalg.svd(H - H.mean(axis=0), compute_uv=False) if np.all(np.isfinite(H)) else np.zeros(2)
+    if sv[0] <= 1e-9:
         raise TrainingStopped("collapsed", spec.epochs, "the 2-unit layer puts every training digit on one point "
-                              f"{np.round(model.train_hidden[0], 4).tolist()}: there is no plane to show")
+                              f"{np.round(H[0], 4).tolist()}: there is no plane to show")
+    if sv[1] <= 1e-9 * sv[0]:
+        raise TrainingStopped("collapsed", spec.epochs, "the 2-unit layer puts every training digit on one line "
+                              "(one of its units does nothing): there is no plane to show")
     stage("analysing the hidden plane: maps, RBF head, density check, reachable region")
     analysis = PlaneAnalysis(model, resolution=resolution, cache_dir=cache_dir)
     plane, plane_meta = analysis.build()

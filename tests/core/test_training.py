@@ -113,15 +113,16 @@ def test_bundles_are_plain_arrays_never_pickles():
             from_bytes(junk)
 
 
-def test_a_collapsed_bottleneck_is_refused_with_a_reason(digits, tmp_path):
+@pytest.mark.parametrize("dead, words", [((0, 1), "one point"), ((1,), "one line")])
+def test_a_collapsed_bottleneck_is_refused_with_a_reason(digits, tmp_path, dead, words):
     spec = small(activation="relu", epochs=1)
     split = split_for(digits, spec.digits, tmp_path)
     t = train_epochs(spec, split)
     layers = list(t.net.layers)
-    dead = layers[-2]  # the 2-unit layer: every unit dead
-    layers[-2] = Layer(dead.W * 0, dead.b * 0 - 1, dead.activation)
-    net = Network(tuple(layers), t.net.classes)
-    trained = TrainedMLP(t.spec, net, t.loss_curve, 0.5, 0.5, 0.0, False)
-    with pytest.raises(TrainingStopped, match="one point") as err:
+    W, b = layers[-2].W.copy(), layers[-2].b.copy()  # the 2-unit layer: kill some of its units
+    W[:, list(dead)], b[list(dead)] = 0.0, -1.0
+    layers[-2] = Layer(W, b, "relu")
+    trained = TrainedMLP(t.spec, Network(tuple(layers), t.net.classes), t.loss_curve, 0.5, 0.5, 0.0, False)
+    with pytest.raises(TrainingStopped, match=words) as err:
         build_bundle(spec, trained, split, "0" * 16, resolution=20, cache_dir=tmp_path)
     assert err.value.reason == "collapsed"
