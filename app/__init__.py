@@ -22,7 +22,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Input, Output, dcc, html, set_props
 
-from . import ids, security, serving
+from . import ids, links, security, serving
 from .components import message, navbar, not_found
 from .pages import load_pages
 from .resources import Resources
@@ -44,7 +44,7 @@ def load_resources(settings: Settings | None = None, *, progress: bool = True) -
 
     settings = settings or Settings.from_env()
     ws = load_workspace(settings.mnist, progress=progress)
-    return Resources(ws, grid=settings.grid).warm()
+    return Resources(ws, grid=settings.grid, settings=settings).warm()
 
 
 def _bootstrap_css() -> bytes:
@@ -93,8 +93,12 @@ def create_app(resources: Resources | None = None, settings: Settings | None = N
     states = {path: page.State(res).warm() for path, page in pages.items()}
     shell = html.Div([
         dcc.Location(id=ids.URL, refresh="callback-nav"),
+        dcc.Store(id=ids.QUERY), dcc.Store(id=ids.URL_WRITTEN),
         navbar(),
         dbc.Container([
+            html.Div([dcc.Clipboard(id=ids.COPY_LINK, title="copy a link to this view", className="copy-link"),
+                      html.Span("link to this view", className="small text-muted ms-1")],
+                     className="copy-link-box d-flex align-items-center justify-content-end"),
             dbc.Collapse(id=ERROR_ID, is_open=False),
             html.Div(id=ids.PAGE),
         ], fluid="lg", className="pb-5"),
@@ -116,6 +120,7 @@ def create_app(resources: Resources | None = None, settings: Settings | None = N
         Output(ids.NAVBAR_COLLAPSE, "is_open"), Input(ids.NAVBAR_TOGGLER, "n_clicks"),
         dash.State(ids.NAVBAR_COLLAPSE, "is_open"), prevent_initial_call=True)
 
+    links.register_shell(app)
     for path, page in pages.items():
         page.register(app, states[path])
     security.install(app, settings)

@@ -12,7 +12,7 @@ from dash import ctx, dcc, html
 from . import ids
 from .pages import PAGES
 
-__all__ = ["BadInput", "check_bool", "check_choice", "graph", "link_zoom", "link_zoom_js", "markers",
+__all__ = ["UNREADABLE", "BadInput", "check_bool", "check_choice", "graph", "link_zoom", "link_zoom_js", "markers",
            "message", "navbar", "not_found", "parse_click", "probability_table", "result_block", "section",
            "short_repr", "triggered_id", "triggered_props"]
 
@@ -108,12 +108,18 @@ def check_bool(value: Any, what: str) -> bool:
     return value
 
 
+UNREADABLE = "?unreadable-trigger"
+"""What :func:`triggered_id` gives for a crafted ``changedPropIds`` it cannot read: an id no
+component has, so a callback answers it like any unknown trigger (None means the page loaded)."""
+
+
 def triggered_id() -> Any:
-    """``ctx.triggered_id``, or None when a crafted request makes it unreadable."""
+    """``ctx.triggered_id`` (None when nothing triggered: the page's first call), or
+    :data:`UNREADABLE` when a crafted request makes it unreadable."""
     try:
         return ctx.triggered_id
     except (ValueError, TypeError, AttributeError, KeyError):
-        return None
+        return UNREADABLE
 
 
 def triggered_props() -> set[str]:
@@ -210,24 +216,37 @@ def link_zoom(app, a: str, b: str) -> None:
 
 
 _MARKERS_JS = """
-function(point) {
-    const marks = point && typeof point === 'object'
-        ? {clicked: point.point || null, nearest: point.nearest || null} : {};
+function(data) {
+    const fields = %(fields)s, marks = {};
+    for (const [field, kind] of Object.entries(fields)) {
+        marks[kind] = data && typeof data === 'object' ? (data[field] || null) : null;
+    }
     for (const id of %(graphs)s) {
-        if (window.foolingMarkers) { window.foolingMarkers.set(id, marks); }
+        if (window.foolingMarkers) { window.foolingMarkers.set(id, marks, %(group)s); }
     }
     return window.dash_clientside.no_update;
 }
 """
 
 
-def markers(app, store: str, graphs: Sequence[str]) -> None:
-    """Draw the markers of ``store``'s point (``{"point": [x, y], "nearest": [x, y] or None}``)
-    over ``graphs``, in the browser (``assets/markers.js``): no figure changes, no request."""
+def markers(app, store: str, graphs: Sequence[str], *, fields: dict | None = None, group: str = "point") -> None:
+    """Draw the points of ``store``'s data over ``graphs``, in the browser (``assets/markers.js``):
+    no figure changes, no request.
+
+    Parameters
+    ----------
+    fields : dict, optional
+        Data field -> marker kind (``clicked``, ``nearest``, ``own``, ``walked``); default
+        ``{"point": "clicked", "nearest": "nearest"}``.
+    group : str
+        Marks of one store; another store's marks on the same graphs stay.
+    """
     import json
 
     from dash import Input, Output
 
+    fields = fields or {"point": "clicked", "nearest": "nearest"}
+    js = _MARKERS_JS % {"graphs": json.dumps(list(graphs)), "fields": json.dumps(fields),
+                        "group": json.dumps(group)}
     # an output nobody reads (callbacks without one are not called when the page loads)
-    app.clientside_callback(_MARKERS_JS % {"graphs": json.dumps(list(graphs))},
-                            Output(store, "clear_data"), Input(store, "data"))
+    app.clientside_callback(js, Output(store, "clear_data"), Input(store, "data"))

@@ -38,9 +38,12 @@ class Resources:
         Grid points per axis of every region map.
     """
 
-    def __init__(self, workspace: Workspace, grid: int = 200):
+    def __init__(self, workspace: Workspace, grid: int = 200, settings=None):
+        from .settings import Settings
+
         self.workspace = workspace
         self.grid = int(grid)
+        self.settings = settings if settings is not None else Settings(grid=self.grid)
         self.essay = ESSAY
         self.analysis = WorkspaceAnalysis(workspace, resolution=self.grid)
 

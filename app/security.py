@@ -4,7 +4,8 @@
 
 - a request body cap: a declared ``Content-Length`` above ``settings.max_body`` gets 413
   before the body is read; chunked bodies are read through Werkzeug's capped stream and
-  get 413 once they pass the cap;
+  get 413 once they pass the cap. Only a callback that takes an upload (an input named
+  ``contents``, ``dcc.Upload``'s) may receive up to ``settings.max_upload_body``;
 - a gate in front of ``POST /_dash-update-component``: the body must be JSON
   (``Content-Type: application/json``, UTF-8, nesting at most :data:`MAX_DEPTH` deep) and
   its shape must match a callback of the app (``output`` names a server-side callback,
@@ -35,8 +36,8 @@ from dash.exceptions import DependencyException
 from flask import Response, request
 from werkzeug.exceptions import HTTPException
 
-__all__ = ["MAX_DEPTH", "MAX_MULTI", "Rejected", "check_callback_body", "content_security_policy",
-           "install"]
+__all__ = ["DASH_ARGS", "MAX_DEPTH", "MAX_MULTI", "Rejected", "check_callback_args", "check_callback_body",
+           "content_security_policy", "install", "takes_upload"]
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def content_security_policy(script_hashes) -> str:
         # the hashes cover Dash's inline renderer start-up and clientside callbacks. No
         # 'unsafe-eval': the app draws no WebGL traces (scattergl & co. compile shaders with
         # Function() and would need it); the browser tests check every page's console
-        "script-src": ["'self'", *script_hashes],
+        "script-src": ["'self'", *dict.fromkeys(script_hashes)],  # once each, in order
         "style-src": ["'self'", "'unsafe-inline'"],
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
@@ -236,6 +237,32 @@ def check_callback_body(body: Any, callback_map: dict) -> dict:
     return cb
 
 
+DASH_ARGS = {"endId": False, "cacheKey": True, "job": True, "oldJob": True, "cancelJob": False}
+"""Query parameters Dash's renderer sends to the callback route: name -> background callbacks only.
+(``endId`` signs the page load; ``cacheKey``/``job`` poll a background job, ``oldJob`` ends the
+previous one, ``cancelJob`` goes to the cancel callback; Dash verifies their signatures.)"""
+
+
+def check_callback_args(args, cb: dict) -> None:
+    """Refuse query parameters Dash does not send, too many or too long, or background-job
+    parameters on a callback that is not a background callback."""
+    if len(args) > len(DASH_ARGS):
+        raise Rejected(400, "too many query parameters")
+    for name in args:
+        values = args.getlist(name)
+        if name not in DASH_ARGS:
+            raise Rejected(400, "unknown query parameter")
+        if len(values) > 8 or any(len(v) > 512 for v in values):
+            raise Rejected(400, "query parameter too long")
+        if DASH_ARGS[name] and not cb.get("background"):
+            raise Rejected(400, "background-job parameters on a callback that is not a background callback")
+
+
+def takes_upload(cb: dict) -> bool:
+    """Whether a callback has an upload's ``contents`` among its inputs."""
+    return any(prop == "contents" for _, prop in _declared(cb.get("inputs")))
+
+
 def _read_json_body(max_depth: int = MAX_DEPTH) -> Any:
     """The current request's body parsed as JSON, or :class:`Rejected`."""
     if request.mimetype != "application/json":
@@ -296,7 +323,8 @@ def install(dash_app, settings) -> None:
     """
     server = dash_app.server
     max_body = int(settings.max_body)
-    server.config.update(MAX_CONTENT_LENGTH=max_body, MAX_FORM_MEMORY_SIZE=max_body,
+    upload_body = max(max_body, int(getattr(settings, "max_upload_body", max_body)))
+    server.config.update(MAX_CONTENT_LENGTH=upload_body, MAX_FORM_MEMORY_SIZE=max_body,
                          MAX_FORM_PARTS=100, DEBUG=False, TRAP_HTTP_EXCEPTIONS=False)
     server.debug = False
     prefix = dash_app.config.routes_pathname_prefix
@@ -316,25 +344,38 @@ def install(dash_app, settings) -> None:
         path = request.path
         if ".." in path.split("/") or "\\" in path or "\x00" in path:
             return _reply(404, "not found")
+        is_callback = path == callback_route and request.method == "POST"
+        cap = upload_body if is_callback else max_body  # the callback's own cap is checked below
         length = request.content_length
-        if length is not None and length > max_body:
-            return _reply(413, f"request body larger than {max_body} bytes")
+        if length is not None and length > cap:
+            return _reply(413, f"request body larger than {cap} bytes")
         if length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
             # Werkzeug's capped stream stops quietly AT its limit: read one byte more than
-            # allowed to tell "exactly max_body" from "longer" (per-request limit: Flask 3.1+)
+            # allowed to tell "exactly the cap" from "longer" (per-request limit: Flask 3.1+)
             try:
-                request.max_content_length = max_body + 1
+                request.max_content_length = cap + 1
             except AttributeError:  # older Flask: the config cap truncates instead
                 pass
-            if len(request.get_data(cache=True)) > max_body:
-                return _reply(413, f"request body larger than {max_body} bytes")
+            if len(request.get_data(cache=True)) > cap:
+                return _reply(413, f"request body larger than {cap} bytes")
         if path == reload_route and not getattr(dash_app, "_dev_tools", {}).get("hot_reload"):
             return _reply(404, "not found")
-        if path == callback_route and request.method == "POST":
+        if is_callback:
             try:
-                check_callback_body(_read_json_body(), dash_app.callback_map)
+                if len(request.get_data(cache=True)) > max_body and b'"contents"' not in request.get_data(cache=True):
+                    raise Rejected(413, f"request body larger than {max_body} bytes")  # not even parsed
+                body = _read_json_body()
+                cb = check_callback_body(body, dash_app.callback_map)
+                if len(request.get_data(cache=True)) > max_body and not takes_upload(cb):
+                    raise Rejected(413, f"request body larger than {max_body} bytes")
+                check_callback_args(request.args, cb)
             except Rejected as exc:
                 return _reply(exc.status, exc.message)
+            guard = getattr(dash_app, "callback_guards", {}).get(body["output"])
+            if guard is not None:  # e.g. /lab: a job starts only for a ticket it can claim
+                answer = guard(body, request.args)
+                if answer is not None:
+                    return answer
         return None
 
     @server.errorhandler(Exception)

@@ -7,14 +7,17 @@
  * and 500 points. These markers are placed with the axes' own data-to-pixel maps and
  * follow every zoom, pan and resize (plotly_relayout, plotly_relayouting, plotly_afterplot).
  *
- * window.foolingMarkers.set(graphId, {clicked: [x, y] | null, nearest: [x, y] | null})
- * window.foolingMarkers.state[graphId] holds what is drawn (for tests).
+ * window.foolingMarkers.set(graphId, {kind: [x, y] | null, ...}, group): kinds are clicked (×),
+ * nearest (◇), own (●, a digit of the user's) and walked (○, where it was walked to); each
+ * group (a page's point store) replaces only its own marks.
+ * window.foolingMarkers.state[graphId] holds what is drawn, by kind (for tests).
  */
 (function () {
     "use strict";
     var NS = "http://www.w3.org/2000/svg";
-    var PATHS = {clicked: "M-7,-7L7,7M-7,7L7,-7", nearest: "M0,-8L8,0L0,8L-8,0Z"};
-    var M = window.foolingMarkers = window.foolingMarkers || {state: {}};
+    var PATHS = {clicked: "M-7,-7L7,7M-7,7L7,-7", nearest: "M0,-8L8,0L0,8L-8,0Z",
+                 own: "M-6,0A6,6 0 1,0 6,0A6,6 0 1,0 -6,0Z", walked: "M-8,0A8,8 0 1,0 8,0A8,8 0 1,0 -8,0Z"};
+    var M = window.foolingMarkers = window.foolingMarkers || {state: {}, groups: {}};
 
     function plot(graphId) {
         var el = document.getElementById(graphId);
@@ -70,11 +73,16 @@
         window.addEventListener("resize", redraw);
     }
 
-    /* marks: {clicked: [x, y] or null, nearest: [x, y] or null}; anything else hides both */
-    M.set = function (graphId, marks) {
+    /* marks: {kind: [x, y] or null}; a group's kinds not given are hidden */
+    M.set = function (graphId, marks, group) {
         var ok = function (p) { return Array.isArray(p) && p.length === 2 && isFinite(p[0]) && isFinite(p[1]); };
-        M.state[graphId] = {clicked: marks && ok(marks.clicked) ? marks.clicked : null,
-                            nearest: marks && ok(marks.nearest) ? marks.nearest : null};
+        var groups = M.groups[graphId] = M.groups[graphId] || {};
+        groups[group || "point"] = marks && typeof marks === "object" ? marks : {};
+        var all = {};
+        for (var g in groups) {
+            for (var kind in groups[g]) { if (kind in PATHS && ok(groups[g][kind])) { all[kind] = groups[g][kind]; } }
+        }
+        M.state[graphId] = all;
         follow(graphId);
         draw(graphId);
     };

@@ -59,11 +59,18 @@ def callback_key(app, fragment: str) -> str:
     return keys[0]
 
 
-def post(client, app, fragment: str, inputs: list, changed: list[str]):
-    """POST a callback request the way dash-renderer builds it."""
+def post(client, app, fragment: str, inputs: list, changed: list[str], query=None):
+    """POST a callback request the way dash-renderer builds it; a callback that also reads the
+    page's link gets the query store's ``query`` (None: a page opened without parameters)."""
     key = callback_key(app, fragment)
     parts = key[2:-2].split("...") if key.startswith("..") else [key]
     outputs = [dict(zip(("id", "property"), p.rsplit(".", 1))) for p in parts]
+    wanted = [(i["id"], i["property"]) for i in app.callback_map[key]["inputs"]]
+    if (ids.QUERY, "data") in wanted and len(inputs) < len(wanted):
+        entry = {"id": ids.QUERY, "property": "data"}
+        if query is not None:
+            entry["value"] = query
+        inputs = list(inputs) + [entry]
     body = {"output": key, "outputs": outputs if key.startswith("..") else outputs[0],
             "inputs": inputs, "changedPropIds": changed, "state": []}
     return client.post("/_dash-update-component", json=body)
@@ -77,7 +84,8 @@ def marker_code(app, store: str) -> str:
     """The clientside code that draws the markers of ``store``'s point (``assets/markers.js``):
     exactly one clientside callback reads the store."""
     found = [cb for cb in app._callback_list if "clientside_function" in cb
-             and [(i["id"], i["property"]) for i in cb["inputs"]] == [(store, "data")]]
+             and [(i["id"], i["property"]) for i in cb["inputs"]] == [(store, "data")]
+             and cb["output"] == f"{store}.clear_data"]
     assert len(found) == 1, found
     name = found[0]["clientside_function"]["function_name"]
     (code,) = [s for s in app._inline_scripts if name in s]
@@ -177,7 +185,7 @@ def test_bad_click_payloads_give_a_message(iris_state, click):
     {"type": ids.IRIS_PROBE, "index": 3}, {"type": ids.IRIS_PROBE, "index": -1},
     {"type": ids.IRIS_PROBE, "index": "0"}, {"type": ids.IRIS_PROBE, "index": True},
     {"type": ids.IRIS_PROBE, "index": 1.0}, {"type": ids.IRIS_PROBE}, {"type": "other", "index": 0},
-    None, "", "somewhere-else", 7])
+    "", "somewhere-else", 7])
 def test_bad_triggers_give_a_message(iris_state, trigger):
     children, marker = iris.update_iris_result(iris_state, trigger, {"points": [{"x": 1, "y": 1}]})
     assert is_message(children)

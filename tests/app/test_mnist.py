@@ -25,7 +25,7 @@ from app.images import blank_digit_figure, decode_typed_array, digit_range, make
 from app.pages import mnist as mnist_page
 from app.pages.mnist import compute
 from app.pages.mnist import text as mnist_text
-from app.pages.mnist.callbacks import OUTPUTS, update_maps, update_mnist
+from app.pages.mnist.callbacks import LINK_OUTPUTS, OUTPUTS, update_maps, update_mnist
 from app.pages.mnist.figures import make_samples_figure
 from fooling.density import DensityCheck, ImageDensityCheck
 from fooling.inversion import InversionError
@@ -47,6 +47,8 @@ PAGE_OUTPUTS = {"image": (ids.MNIST_IMAGE, "figure"), "result": (ids.MNIST_RESUL
                 "point": (ids.MNIST_POINT, "data"), "null": (ids.MNIST_NULL, "value"),
                 "null_result": (ids.MNIST_NULL_RESULT, "children")}
 """Each output of the callback: the element and property it fills."""
+LINK_PROPS = {"network": (ids.MNIST_NETWORK, "value"), "valid": (ids.MNIST_VALID, "value")}
+"""The outputs after those, which only a link sets."""
 MAPS = ((ids.MNIST_MAP, "figure"), (ids.MNIST_RBF_MAP, "figure"))
 
 # ---- helpers ----------------------------------------------------------------------------
@@ -213,9 +215,11 @@ def test_outputs_are_the_one_registered_callbacks_in_order(dash_app):
     assert len(clicks) == 1  # one server callback for clicks, presets, the toggle, the checkbox and the slider
     inputs = {(i["id"], i["property"]) for i in dash_app.callback_map[clicks[0]]["inputs"]}
     assert {(ids.MNIST_NETWORK, "value"), (ids.MNIST_VALID, "value"), (ids.MNIST_NULL, "value")} <= inputs
-    assert [(o["id"], o["property"]) for o in _outputs(clicks[0])] == [PAGE_OUTPUTS[n] for n in OUTPUTS]
-    assert set(OUTPUTS) == set(PAGE_OUTPUTS)
-    writers = [k for k in callbacks if any(f"{i}.{p}" in k for i, p in PAGE_OUTPUTS.values())]
+    assert [(o["id"], o["property"]) for o in _outputs(clicks[0])] == (
+        [PAGE_OUTPUTS[n] for n in OUTPUTS] + [LINK_PROPS[n] for n in LINK_OUTPUTS])
+    assert set(OUTPUTS) == set(PAGE_OUTPUTS) and set(LINK_OUTPUTS) == set(LINK_PROPS)
+    assert (ids.QUERY, "data") in inputs  # ... and the page's link
+    writers = [k for k in callbacks if any(f"{i}.{p}" in k for i, p in [*PAGE_OUTPUTS.values(), *LINK_PROPS.values()])]
     assert writers == clicks  # no other server callback writes to these elements
     # the maps: written by one server callback, on the network toggle alone (never on a click)
     maps = [k for k in callbacks if any(f"{i}.{p}" in k for i, p in MAPS)]
@@ -889,7 +893,7 @@ def _outputs(key: str) -> list[dict]:
 
 
 def body(app, changed: str = f"{ids.MNIST_MAP}.clickData", *, network="identity", click_data=None,
-         presets=(None,) * 4, valid=False, null=0, point=None) -> dict:
+         presets=(None,) * 4, valid=False, null=0, point=None, query=None) -> dict:
     """The request the browser sends for the /mnist callback: every input and state at its value.
 
     Built from the registered callback's own inputs (a new input fails here loudly).
@@ -898,7 +902,7 @@ def body(app, changed: str = f"{ids.MNIST_MAP}.clickData", *, network="identity"
     spec = app.callback_map[key]
     values = {f"{ids.MNIST_NETWORK}.value": network, f"{ids.MNIST_MAP}.clickData": click_data,
               f"{ids.MNIST_VALID}.value": valid, f"{ids.MNIST_NULL}.value": null,
-              f"{ids.MNIST_POINT}.data": point}
+              f"{ids.MNIST_POINT}.data": point, f"{ids.QUERY}.data": query}
 
     def entry(dep):
         if dep["id"].startswith("{"):  # the presets: {"type": MNIST_PRESET, "index": ALL}

@@ -38,13 +38,40 @@ def client(dash_app):
 # ---- size cap ---------------------------------------------------------------------------
 
 def test_body_cap_comes_from_settings(resources):
-    small = create_app(resources, Settings(max_body=2048))
-    assert small.server.config["MAX_CONTENT_LENGTH"] == 2048
+    settings = Settings(max_body=2048, max_upload=30_000)
+    small = create_app(resources, settings)
+    assert small.server.config["MAX_CONTENT_LENGTH"] == settings.max_upload_body  # the upload's, at most
+    assert settings.max_upload_body == 4 * 10_000 + 2048
     c = small.server.test_client()
     assert post(c, NAV).status_code == 200
     padded = json.dumps(NAV) + " " * 2048
     r = post(c, padded)
     assert r.status_code == 413 and r.is_json and "2048" in r.json["error"]
+
+
+def _upload_body(app, contents: str) -> dict:
+    (key,) = [k for k in app.callback_map if any(i["property"] == "contents" for i in app.callback_map[k]["inputs"])]
+    (upload,) = [i["id"] for i in app.callback_map[key]["inputs"] if i["property"] == "contents"]
+    return build_body(app, key, {f"{upload}.contents": contents}, changed=[f"{upload}.contents"])
+
+
+def test_only_the_upload_callback_takes_an_upload_sized_body(resources):
+    """A body over ``max_body`` reaches only a callback with an upload's ``contents`` input, and
+    only up to the upload cap; any other callback gets 413 however the body is dressed up."""
+    settings = Settings(max_body=4096, max_upload=30_000)
+    app = create_app(resources, settings)
+    c = app.server.test_client()
+    big = "data:image/png;base64," + "A" * 20_000  # over max_body, under the upload cap: not a PNG
+    r = post(c, _upload_body(app, big))
+    assert r.status_code == 200, r.get_data()[:200]
+    assert "sideUpdate" not in r.json and "Alert" in json.dumps(r.json["response"])  # the page's own message
+    huge = "data:image/png;base64," + "A" * (settings.max_upload_body + 10)
+    r = post(c, _upload_body(app, huge))
+    assert r.status_code == 413 and str(settings.max_upload_body) in r.json["error"]
+    # the navigation callback with a "contents" key smuggled in, or plain padding: the small cap
+    for body in ({**NAV, "contents": big}, {**NAV, "pad": big}):
+        r = post(c, body)
+        assert r.status_code == 413 and "4096" in r.json["error"], r.get_data()[:200]
 
 
 def test_declared_length_over_cap_is_413_before_reading(client, dash_app):
@@ -57,14 +84,16 @@ def test_declared_length_over_cap_is_413_before_reading(client, dash_app):
         def readinto(self, b):
             raise AssertionError("the body was read")
 
-    for path, method in ((ROUTE, "POST"), ("/", "GET"), ("/health", "GET"), ("/nope", "PUT")):
+    small = Settings().max_body  # only the callback route may carry an upload's body
+    for path, method, length in ((ROUTE, "POST", cap + 1), ("/", "GET", small + 1),
+                                 ("/health", "GET", small + 1), ("/nope", "PUT", small + 1)):
         r = client.open(path, method=method, content_type="application/json",
-                        environ_overrides={"wsgi.input": Exploding(), "CONTENT_LENGTH": str(cap + 1)})
+                        environ_overrides={"wsgi.input": Exploding(), "CONTENT_LENGTH": str(length)})
         assert r.status_code == 413, (path, r.status_code)
 
 
 def test_chunked_body_over_cap_is_413(client, dash_app):
-    cap = dash_app.server.config["MAX_CONTENT_LENGTH"]
+    cap = Settings().max_body  # NAV's callback takes no upload: the small cap
     ok = json.dumps(NAV).encode()
     for body, want in ((ok, 200), (ok + b" " * (cap - len(ok)), 200), (ok + b" " * cap, 413),
                        (b"[" * (cap * 4), 413)):

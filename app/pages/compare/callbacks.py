@@ -9,6 +9,7 @@ from dash import Input, Output, Patch, no_update
 
 from ... import ids
 from ...components import BadInput, check_choice, message, triggered_id
+from ...links import Param, choice, read, writer
 from .compute import VIEWS, State
 from .text import curves_note, density_note, overview_text, table, table_rows
 
@@ -58,7 +59,26 @@ def _with_view(fig: go.Figure, name: str, view: str, box) -> go.Figure:
     return out
 
 
+def update_from_link(state: State, query: Any) -> tuple:
+    """(model, view, note) a link asks for; no_update for what it does not name."""
+    params = [Param("model", choice(tuple(state.planes))), Param("view", choice(tuple(VIEWS)))]
+    values, notes, present = read(query, params)
+    if not present and not notes:
+        return no_update, no_update, no_update
+    return (values["model"] if values["model"] is not None else no_update,
+            values["view"] if values["view"] is not None else no_update,
+            message(" ".join(notes), "info") if notes else None)
+
+
 def register(app, state: State) -> None:
+    @app.callback(Output(ids.COMPARE_MODEL, "value"), Output(ids.COMPARE_VIEW, "value"),
+                  Output(ids.COMPARE_LINK_NOTE, "children"), Input(ids.QUERY, "data"))
+    def update_compare_from_link(query):
+        return update_from_link(state, query)
+
+    writer(app, "return {model: a0, view: a1};",
+           [Input(ids.COMPARE_MODEL, "value"), Input(ids.COMPARE_VIEW, "value")])
+
     @app.callback(Output(ids.COMPARE_TEXT, "children"), Output(ids.COMPARE_TABLE_BOX, "children"),
                   Output(ids.COMPARE_CURVES, "figure"), Output(ids.COMPARE_CURVES_NOTE, "children"),
                   Input(ids.COMPARE_LOAD, "data"))

@@ -20,6 +20,7 @@ def layout(state: State):
                "remedies change? Every number is measured on a stated grid, the same one for every model.",
                className="lead fs-6"),
         dcc.Store(id=ids.COMPARE_LOAD, data=0),
+        html.Div(id=ids.COMPARE_LINK_NOTE),
         dcc.Loading([html.Div(id=ids.COMPARE_TEXT), section("Fooling rate: confident share of the disc of R data radii",
                                                 html.Div(id=ids.COMPARE_TABLE_BOX, style={"minHeight": "80px"}))],
                     type="circle", delay_show=200),

@@ -9,14 +9,16 @@ from dash import ALL, Input, Output, Patch, html, no_update
 
 from ... import ids
 from ...components import BadInput, markers, message, parse_click, result_block, triggered_id
-from ...petals import point_details, prediction
+from ...links import writer
+from ...petals import WRITE_POINT_JS, point_details, point_from_query, prediction
 from .compute import MODEL, OVERLAYS, VIEWS, State
 
 __all__ = ["register", "update_iris_overlays", "update_iris_result", "update_iris_view"]
 
 
-def update_iris_result(state: State, trigger: Any, click_data: Any):
-    """Result card and marker for a map click (``trigger`` = map id) or a probe button.
+def update_iris_result(state: State, trigger: Any, click_data: Any, query: Any = None):
+    """Result card and marker for a map click (``trigger`` = map id), a probe button, or a
+    link (``trigger`` = the query store, or None when the page loads).
 
     Returns
     -------
@@ -25,7 +27,12 @@ def update_iris_result(state: State, trigger: Any, click_data: Any):
     res = state.res
     essay = None
     try:
-        if isinstance(trigger, dict) and trigger.get("type") == ids.IRIS_PROBE:
+        if trigger in (None, ids.QUERY):
+            xy, notes = point_from_query(query)
+            if xy is None:
+                return (message(" ".join(notes), "info") if notes else no_update), no_update
+            x, y = xy
+        elif isinstance(trigger, dict) and trigger.get("type") == ids.IRIS_PROBE:
             i = trigger.get("index")
             probes = res.essay["iris_probes"]
             if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(probes):
@@ -75,10 +82,9 @@ def update_iris_view(value: Any):
 def register(app, state: State) -> None:
     @app.callback(Output(ids.IRIS_RESULT, "children"), Output(ids.IRIS_POINT, "data"),
                   Input(ids.IRIS_MAP, "clickData"),
-                  Input({"type": ids.IRIS_PROBE, "index": ALL}, "n_clicks"),
-                  prevent_initial_call=True)
-    def update_iris(click_data, _n_clicks):
-        return update_iris_result(state, triggered_id(), click_data)
+                  Input({"type": ids.IRIS_PROBE, "index": ALL}, "n_clicks"), Input(ids.QUERY, "data"))
+    def update_iris(click_data, _n_clicks, query):
+        return update_iris_result(state, triggered_id(), click_data, query)
 
     @app.callback(Output(ids.IRIS_MAP, "figure", allow_duplicate=True),
                   Input(ids.IRIS_OVERLAYS, "value"), prevent_initial_call=True)
@@ -91,3 +97,4 @@ def register(app, state: State) -> None:
         return update_iris_view(value)
 
     markers(app, ids.IRIS_POINT, [ids.IRIS_MAP])
+    writer(app, WRITE_POINT_JS, [Input(ids.IRIS_POINT, "data")])

@@ -20,19 +20,25 @@ from dash import ALL, Input, Output, State as DashState, html, no_update
 from fooling.inversion import InversionError
 
 from ... import ids
-from ...components import (BadInput, check_bool, check_choice, link_zoom, markers, message, parse_click,
-                           triggered_id)
-from .compute import NULL_MAX, State
+from ...components import (CLICK_LIMIT, BadInput, check_bool, check_choice, link_zoom, markers, message,
+                           parse_click, triggered_id)
+from ...links import Param, choice, flag, number, read, writer
+from .compute import NETWORKS, NULL_MAX, State
 from .layout import IDLE
+from .own_callbacks import register_own
 from .preview import install_preview
 from .results import image_title, moved_result, null_idle, point_result
 
-__all__ = ["OUTPUTS", "register", "update_maps", "update_mnist"]
+__all__ = ["LINK_OUTPUTS", "LINK_PARAMS", "OUTPUTS", "register", "update_from_link", "update_maps", "update_mnist"]
 
 OUTPUTS = ("image", "result", "point", "null", "null_result")
 """What :func:`update_mnist` answers, in order (the maps change only with the network:
 :func:`update_maps`; a click that named them as outputs would have the browser re-render
 both maps' components on every click)."""
+
+LINK_OUTPUTS = ("network", "valid")
+"""What the page's callback answers after :data:`OUTPUTS`: the network toggle and the
+checkbox, which only a link sets (:func:`update_from_link`)."""
 
 _NOTHING = (no_update,) * len(OUTPUTS)
 
@@ -128,6 +134,52 @@ def update_mnist(state: State, trigger: str, *, network: Any, click_data: Any = 
     return (image, children, pinned, _reset(null), null_idle())
 
 
+LINK_PARAMS = [Param("net", choice(NETWORKS)), Param("x", number(-CLICK_LIMIT, CLICK_LIMIT)),
+               Param("y", number(-CLICK_LIMIT, CLICK_LIMIT)), Param("valid", flag),
+               Param("null", number(-NULL_MAX, NULL_MAX))]
+"""The page's query: ``?net=..&x=..&y=..&valid=0|1&null=..`` (and the own digit's ``own``, ``walk``)."""
+
+_WRITE_JS = """
+const [net, p, valid, nul, own, walk] = [a0, a1, a2, a3, a4, a5];
+const v = {net: net};
+if (p && Array.isArray(p.point) && p.network === net) { v.x = p.point[0]; v.y = p.point[1]; }
+if (valid === true) { v.valid = true; }
+if (typeof nul === 'number' && nul !== 0) { v.null = nul; }
+if (own && typeof own.code === 'string') { v.own = own.code; if (typeof walk === 'number' && walk > 0) { v.walk = walk; } }
+return v;
+"""
+
+
+def update_from_link(state: State, query: Any, network: Any, valid: Any) -> tuple:
+    """The view a link asks for: :data:`OUTPUTS`, then the network toggle's and the
+    checkbox's values (no_update for what the link does not name; notes for what it
+    names badly, shown where the result goes)."""
+    params = [p if p.name != "net" else Param("net", choice(tuple(state.networks))) for p in LINK_PARAMS]
+    values, notes, present = read(query, params)
+    if not present and not notes:
+        return _NOTHING + (no_update,) * len(LINK_OUTPUTS)
+    current = network if isinstance(network, str) and network in state.networks else next(iter(state.networks))
+    name = values["net"] or current
+    pixels_valid = values["valid"] if values["valid"] is not None else valid is True
+    null = values["null"] or 0.0
+    if (values["x"] is None) != (values["y"] is None):
+        notes.append("A link to a point needs both x and y.")
+    note = [message(" ".join(notes), "info")] if notes else []
+    if values["x"] is None or values["y"] is None:
+        idle = html.P(IDLE, className="text-muted")
+        return (state.blank_figure, note + [idle], None, 0, null_idle(), name, pixels_valid)
+    xy = (values["x"], values["y"])
+    image, children, near = point_result(state, name, xy, pixels_valid)
+    pinned = {"network": name, "point": [xy[0], xy[1]], "nearest": list(near) if near is not None else None}
+    readout = null_idle()
+    if null:
+        moved = _moved(state, name, null, pixels_valid, pinned)
+        image = moved[0] if moved[0] is not no_update else image
+        readout = moved[4]
+    return (image, note + (children if isinstance(children, list) else [children]), pinned, null, readout, name,
+            pixels_valid)
+
+
 def update_maps(state: State, network: Any) -> tuple:
     """Both maps of the chosen network (whole figures); no_update for anything else."""
     try:
@@ -188,19 +240,22 @@ def register(app, state: State) -> None:
     @app.callback(
         Output(ids.MNIST_IMAGE, "figure"), Output(ids.MNIST_RESULT, "children"),
         Output(ids.MNIST_POINT, "data"), Output(ids.MNIST_NULL, "value"),
-        Output(ids.MNIST_NULL_RESULT, "children"),
+        Output(ids.MNIST_NULL_RESULT, "children"), Output(ids.MNIST_NETWORK, "value"),
+        Output(ids.MNIST_VALID, "value"),
         Input(ids.MNIST_NETWORK, "value"), Input(ids.MNIST_MAP, "clickData"),
         Input({"type": ids.MNIST_PRESET, "index": ALL}, "n_clicks"), Input(ids.MNIST_VALID, "value"),
-        Input(ids.MNIST_NULL, "value"), DashState(ids.MNIST_POINT, "data"), prevent_initial_call=True)
-    def update_mnist_page(network, click_data, _presets, valid, null, point):
+        Input(ids.MNIST_NULL, "value"), Input(ids.QUERY, "data"), DashState(ids.MNIST_POINT, "data"))
+    def update_mnist_page(network, click_data, _presets, valid, null, query, point):
         tid = triggered_id()
+        if tid in (None, ids.QUERY):  # the page opened, or back/forward: the link's view
+            return update_from_link(state, query, network, valid)
         preset = None
         if isinstance(tid, dict) and tid.get("type") == ids.MNIST_PRESET:
             trigger, preset = "preset", tid.get("index")
         else:
             trigger = _TRIGGERS.get(tid, "none") if isinstance(tid, str) else "none"
         return update_mnist(state, trigger, network=network, click_data=click_data, preset=preset,
-                            valid=valid, null=null, point=point)
+                            valid=valid, null=null, point=point) + (no_update,) * len(LINK_OUTPUTS)
 
     @app.callback(Output(ids.MNIST_MAP, "figure"), Output(ids.MNIST_RBF_MAP, "figure"),
                   Input(ids.MNIST_NETWORK, "value"), prevent_initial_call=True)
@@ -215,3 +270,7 @@ def register(app, state: State) -> None:
     app.clientside_callback(_HOVER_JS, Output(ids.MNIST_HOVER, "title"),
                             Input(ids.MNIST_HOVER_DATA, "data"), Input(ids.MNIST_NETWORK, "value"))
     install_preview(app, state)
+    writer(app, _WRITE_JS, [Input(ids.MNIST_NETWORK, "value"), Input(ids.MNIST_POINT, "data"),
+                            Input(ids.MNIST_VALID, "value"), Input(ids.MNIST_NULL, "value"),
+                            Input(ids.MNIST_OWN, "data"), Input(ids.MNIST_WALK, "value")])
+    register_own(app, state)

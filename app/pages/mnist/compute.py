@@ -21,7 +21,7 @@ from .figures import make_samples_figure
 
 __all__ = ["BLANK_TITLE", "EXACT", "NETWORKS", "NULL_MAX", "NULL_STEP", "NetworkView", "State"]
 
-NETWORKS = ("identity", "tanh")
+NETWORKS = ("identity", "tanh", "relu")
 """The networks the page offers, in toggle order (those the workspace holds)."""
 EXACT = 1e-6
 """Residual under which an inversion lands on the asked-for point."""
@@ -112,10 +112,21 @@ class NetworkView:
         q = nearest_reachable(polygon, np.asarray(point, dtype=float))
         return float(q[0]), float(q[1])
 
+    @property
+    def relu(self) -> bool:
+        """A ReLU plane: only the closed positive quadrant is reachable, and what valid images
+        reach there is an estimate; inversion and the nearest reachable point come from
+        :meth:`fooling.inversion.Inverter.nearest` (exact without 'valid')."""
+        return bool(getattr(self.inverter, "relu_", False))
+
     def invert(self, point: tuple[float, float], valid: bool):
         """(inversion shown for ``point``, the nearest reachable point used instead or None)."""
-        near = self.nearest(point, valid)
         inv = self.inverter
+        if self.relu:
+            at, r = inv.nearest(np.asarray(point, dtype=float), valid=valid)
+            same = np.allclose(at, point, rtol=0, atol=1e-12 * max(1.0, float(np.abs(point).max())))
+            return r, None if same else (float(at[0]), float(at[1]))
+        near = self.nearest(point, valid)
         if near is None:
             return inv.invert(np.array(point), valid=valid), near
         # On the polygon's edge the valid images landing there are the box corner that pushes
@@ -127,6 +138,8 @@ class NetworkView:
     def warm(self) -> "NetworkView":
         self.analysis.warm()
         _ = self.base_map, self.rbf_map
+        if self.relu:  # its first inversion imports scipy.optimize (seconds): before the workers fork
+            self.invert(tuple(float(c) for c in self.analysis.centroid), False)
         return self
 
 
@@ -152,6 +165,11 @@ class State:
     def blank_figure(self):
         """The image placeholder (a digit figure with nothing in it yet)."""
         return blank_digit_figure(BLANK_TITLE)
+
+    @cached
+    def own_blank_figure(self):
+        """The own digit's image placeholder."""
+        return blank_digit_figure("your digit")
 
     @cached
     def loss_figure(self):
@@ -187,6 +205,6 @@ class State:
     def warm(self) -> "State":
         for v in self.networks.values():
             v.warm()
-        _ = (self.image_check, self.blank_figure, self.loss_figure, self.samples_figure,
+        _ = (self.image_check, self.blank_figure, self.own_blank_figure, self.loss_figure, self.samples_figure,
              self.accuracy_rows, self.rbf_far)
         return self

@@ -9,6 +9,7 @@ from ... import ids
 from ...components import graph, section
 from ...figures import CLASS_COLORS
 from .compute import NULL_MAX, NULL_STEP, State
+from .own import MAX_T, OWN_IDLE, PREPROCESSING
 from .preview import hover_data
 from .results import null_idle
 from .text import caption, explain, remedy_text
@@ -19,6 +20,7 @@ IDLE = "Click anywhere on either map (far from the dots too) or press a preset."
 HOVER_IDLE = "Hover over the map to preview."
 _LABELS = {"identity": "identity (unbounded plane)", "tanh": "tanh (bounded to (-1, 1)²)",
            "relu": "ReLU (the positive quadrant)"}
+"""The network toggle's labels."""
 
 
 def map_key(labels) -> html.Div:
@@ -36,7 +38,58 @@ def map_key(labels) -> html.Div:
     return html.Div([dots, line("P = 1/2", "solid", width="1px"),
                      line("valid images reach (tanh: estimated)", "solid", width="2.5px"),
                      line("typical (density check)", "dashed", "#555"), mark("◇", "nearest reachable"),
-                     mark("×", "clicked")], className="small map-key")
+                     mark("×", "clicked"), mark("●", "your digit"), mark("○", "walked to")],
+                    className="small map-key")
+
+
+def own_card(state: State) -> dbc.Card:
+    """The card 'Your own digit': drawing pad, upload, the digit as the network sees it, the walk."""
+    limit = state.res.settings.max_upload
+    pad = html.Div([
+        html.Canvas(id=ids.MNIST_DRAW, width=280, height=280, className="draw-pad",
+                    title="draw a digit: mouse, pen or finger"),
+        html.Div([dbc.Button("clear", id=ids.MNIST_DRAW_CLEAR, size="sm", outline=True, color="secondary",
+                             className="me-2"),
+                  html.Span("draw here", className="small text-muted")], className="mt-1"),
+    ])
+    upload = html.Div([
+        dcc.Upload(id=ids.MNIST_UPLOAD, accept="image/png,image/jpeg,image/gif", multiple=False, max_size=limit,
+                   className="upload-box",
+                   children=html.Div(["Drop a picture of a digit here, or ", html.A("choose a file", href="#"),
+                                      html.Br(), html.Span(f"PNG, JPEG or GIF, up to {limit / 1e6:.0f} MB",
+                                                           className="small text-muted")])),
+        html.Div(id=ids.MNIST_UPLOAD_LIMIT, **{"data-max": str(limit)}, hidden=True),
+    ])
+    walk = html.Div([
+        dbc.Label("Walk it away: data radii out along the ray from the training digits' centre", html_for=ids.MNIST_WALK,
+                  className="small fw-semibold mb-0"),
+        dcc.Slider(id=ids.MNIST_WALK, min=0, max=MAX_T, step=0.1, value=0, updatemode="mouseup",
+                   marks={int(v): f"{v:g}" for v in range(0, int(MAX_T) + 1, 2)}, allow_direct_input=False),
+    ])
+    exports = html.Div([
+        html.Span("Save the image: ", className="small text-muted me-1"),
+        dbc.Button("PNG 28x28", id=ids.MNIST_EXPORT_PNG, size="sm", outline=True, color="secondary", className="me-1"),
+        dbc.Button("PNG 280x280", id=ids.MNIST_EXPORT_PNG_LARGE, size="sm", outline=True, color="secondary",
+                   className="me-1"),
+        dbc.Button("JSON", id=ids.MNIST_EXPORT_JSON, size="sm", outline=True, color="secondary"),
+        html.Span(" (your digit's, when there is one; else the clicked point's)", className="small text-muted"),
+        dcc.Download(id=ids.MNIST_DOWNLOAD),
+    ], className="mt-2")
+    return dbc.Card(dbc.CardBody([
+        html.H2("Your own digit", className="h5"),
+        html.P(PREPROCESSING, className="small text-muted mb-2"),
+        dbc.Row([
+            dbc.Col(pad, xs=6, md=3, className="mb-2"),
+            dbc.Col(upload, xs=6, md=3, className="mb-2"),
+            dbc.Col([dcc.Graph(id=ids.MNIST_OWN_IMAGE, figure=state.own_blank_figure, style={"height": "220px"},
+                               config={"displayModeBar": False}), walk], xs=12, md=6, className="mb-2"),
+        ]),
+        html.Div(html.P(OWN_IDLE, className="text-muted small"), id=ids.MNIST_OWN_RESULT, className="own-result",
+                 **{"aria-live": "polite"}),
+        exports,
+        dcc.Store(id=ids.MNIST_OWN), dcc.Store(id=ids.MNIST_OWN_MARKS), dcc.Store(id=ids.MNIST_DRAW_DATA),
+        dcc.Store(id=ids.MNIST_UPLOAD_REJECTED),
+    ]), className="mb-3 own-digit")
 
 
 def layout(state: State):
@@ -90,6 +143,7 @@ def layout(state: State):
         ]),
         dcc.Store(id=ids.MNIST_POINT),
         dcc.Store(id=ids.MNIST_HOVER_DATA, data={n: hover_data(state, n) for n in state.networks}),
+        own_card(state),
         section("Remedies, and what the outlines mean", *[html.P(t, className="mb-2") for t in remedy_text(state)],
                 html.P(text[1], className="small text-muted")),
         dbc.Row([

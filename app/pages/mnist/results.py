@@ -33,7 +33,8 @@ def image_title(valid: bool, near) -> str:
     return "valid image, nearest reachable point" if near is not None else "image with pixels in [0, 1]"
 
 
-def density_items(state: State, name: str, point, image: np.ndarray, *, with_point: bool = True) -> list:
+def density_items(state: State, name: str, point, image: np.ndarray, *, with_point: bool = True,
+                  point_label: str = "Clicked point") -> list:
     """Plain-words verdicts of the density checks, as list items."""
     items = []
     if with_point:
@@ -41,7 +42,7 @@ def density_items(state: State, name: str, point, image: np.ndarray, *, with_poi
         P = np.asarray(point, dtype=float)[None, :]
         pc = float(check.percentile(P)[0])
         ok = bool(check.in_distribution(P)[0])
-        items.append(html.Li([html.Strong("Clicked point: " + ("in distribution" if ok else "out of distribution")),
+        items.append(html.Li([html.Strong(f"{point_label}: " + ("in distribution" if ok else "out of distribution")),
                               f". Its log-density percentile among the training encodings is {pc:.1f} "
                               f"(the check rejects below {check.threshold_percentile:g})."]))
     check = state.image_check
@@ -105,12 +106,17 @@ def point_result(state: State, name: str, point: tuple[float, float], valid: boo
     facts = [html.Li(f"clicked (target) hidden point: {fmt(point)}, {dist:.2f} data radii from the "
                      f"held-out digits' centre; {reach}")]
     if near is not None:
-        facts.append(html.Li(f"nearest point valid images reach: {fmt(near)}, "
+        facts.append(html.Li(f"nearest point {'valid images' if valid else 'images'} reach: {fmt(near)}, "
                              f"{math.dist(point, near):.3g} away (◇ on the maps)"))
     facts += [html.Li(f"the image re-propagates to {fmt(r.hidden)}; residual {r.residual:.2e}"),
               html.Li(f"pixels range from {r.pixel_min:.3f} to {r.pixel_max:.3f}")]
     notes = []
-    if near is not None:
+    if near is not None and not valid:
+        notes.append(message(f"No image at all reaches this point: a ReLU layer outputs only values ≥ 0, "
+                             "and not every point of the quadrant is reachable either. Shown instead: an "
+                             f"image landing exactly on the nearest point that is, {fmt(near)} (◇); the "
+                             "predictions are for that image.", "secondary"))
+    elif near is not None:
         notes.append(message(f"No image with pixels in [0, 1] reaches this point: it lies outside the "
                              f"outlined {region.removeprefix('the ')}. Shown instead: a valid image "
                              f"landing on the nearest point they reach, {fmt(near)} (◇); the "

@@ -9,7 +9,7 @@ from fooling.reachable import contains
 
 from .compute import State
 
-__all__ = ["caption", "certainty", "explain", "fmt", "remedy_text"]
+__all__ = ["caption", "certainty", "explain", "fmt", "relu_text", "remedy_text"]
 
 
 def fmt(p) -> str:
@@ -39,8 +39,26 @@ def explain(state: State) -> tuple[str, str]:
         "it looks like nothing of the kind.",
         "The tanh net squeezes its hidden plane into the square (-1, 1)², and that caps its "
         f"confidence: no digit gets more than {100 * hi[1]:.1f}% anywhere in the square (a {hi[0]}), "
-        f"a {lo[0]} at most {100 * lo[1]:.1f}%.",
+        f"a {lo[0]} at most {100 * lo[1]:.1f}%." + relu_text(state),
     )
+
+
+def relu_text(state: State) -> str:
+    """What the ReLU net's plane shows (empty when the page has no ReLU net)."""
+    if "relu" not in state.networks:
+        return ""
+    far = state.view("relu").presets
+    free = [f for f in far if not f.get("bounded") and "probability" in f]
+    bounded = [f for f in far if f.get("bounded")]
+    text = (" The ReLU net's hidden units are never negative, so its plane is the positive quadrant: "
+            "most of its regions still run on without end there")
+    if free:
+        text += f" (its far presets for {', '.join(str(f['label']) for f in free)}: {certainty(min(f['probability'] for f in free))})"
+    if bounded:
+        b = bounded[0]
+        text += (f", but it puts every {b['label']} at the corner ({b['hidden'][0]:.3g}, {b['hidden'][1]:.3g}), "
+                 f"a region without a far side, where it is at most {100 * b['probability']:.1f}% sure")
+    return text + "."
 
 
 def _area(polygon: np.ndarray) -> float:

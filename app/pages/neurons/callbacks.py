@@ -11,6 +11,7 @@ from dash import Input, Output, State as DashState
 
 from ... import ids
 from ...components import BadInput, message, triggered_props
+from ...links import Param, choice, flag, number, read, writer
 from .compute import LAYER_LABELS, STRENGTH_MAX, STRENGTH_STEP, STRENGTHS, State
 from .layout import unit_marks
 from .text import attack_outputs, neuron_outputs, sparsity_outputs
@@ -116,7 +117,50 @@ def update_attack(state: State, source, target, clip, strength, *, strength_only
         return dash.no_update, dash.no_update, message(str(exc))
 
 
+LINK_PARAMS = [Param("layer", number(1, 3, integer=True)), Param("neuron", number(0, 4096, integer=True)),
+               Param("source", choice(tuple("0123456789"))), Param("target", choice(tuple("0123456789"))),
+               Param("strength", number(0, STRENGTH_MAX)), Param("clip", flag)]
+"""The page's query: ``?layer=..&neuron=..&source=..&target=..&strength=..&clip=0|1``."""
+
+_WRITE_JS = """return {layer: a0, neuron: a1, source: a2, target: a3, strength: a4, clip: a5};"""
+
+
+def update_from_link(state: State, query: Any) -> tuple:
+    """The controls a link asks for (no_update for what it does not name) and a note.
+
+    Returns
+    -------
+    (layer, neuron, source, target, strength, clip, note children)
+    """
+    values, notes, present = read(query, LINK_PARAMS)
+    if not present and not notes:
+        return (dash.no_update,) * 7
+    out = []
+    for p in LINK_PARAMS:
+        v = values[p.name]
+        out.append(dash.no_update if v is None else v)
+    layer = values["layer"] if values["layer"] is not None else 1
+    if state.available and values["neuron"] is not None and values["neuron"] >= state.units(layer):
+        notes.append(f"'neuron={values['neuron']}' is beyond layer {layer}'s {state.units(layer)} units; "
+                     "using neuron 0.")
+        out[1] = 0
+    return (*out, message(" ".join(notes), "info") if notes else None)
+
+
 def register(app, state: State) -> None:
+    @app.callback(Output(ids.NEURONS_LAYER, "value"),
+                  Output(ids.NEURONS_UNIT, "value", allow_duplicate=True),
+                  Output(ids.ATTACK_SOURCE, "value"), Output(ids.ATTACK_TARGET, "value"),
+                  Output(ids.ATTACK_STRENGTH, "value"), Output(ids.ATTACK_CLIP, "value"),
+                  Output(ids.NEURONS_LINK_NOTE, "children"),
+                  Input(ids.QUERY, "data"), prevent_initial_call="initial_duplicate")
+    def update_neurons_from_link(query):
+        return update_from_link(state, query)
+
+    writer(app, _WRITE_JS, [Input(ids.NEURONS_LAYER, "value"), Input(ids.NEURONS_UNIT, "value"),
+                            Input(ids.ATTACK_SOURCE, "value"), Input(ids.ATTACK_TARGET, "value"),
+                            Input(ids.ATTACK_STRENGTH, "value"), Input(ids.ATTACK_CLIP, "value")])
+
     @app.callback(Output(ids.NEURONS_UNIT, "max"), Output(ids.NEURONS_UNIT, "marks"),
                   Output(ids.NEURONS_UNIT, "value"),
                   Input(ids.NEURONS_LAYER, "value"), DashState(ids.NEURONS_UNIT, "value"),

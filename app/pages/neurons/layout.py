@@ -66,6 +66,7 @@ def layout(state: State):
     return html.Div([
         html.H1("What neurons look for, and a 7 read as a 0", className="h3"),
         html.P(INTRO_TEXT, className="lead fs-6"),
+        html.Div(id=ids.NEURONS_LINK_NOTE),
         html.P(f"Held-out accuracy of this network: {100 * acc:.1f}% "
                f"({len(state.model.split.y_test)} digits).", className="small text-muted"),
         section("What a neuron looks for", controls,
