@@ -84,6 +84,9 @@ def test_compare_controls_from_a_link(page_states):
     assert compare_from_link(state, {"model": [model], "view": ["near"]}) == (model, "near", None)
     out = compare_from_link(state, {"model": ["evil"], "view": ["near", "disc"]})
     assert out[0] is no_update and out[1] is no_update and "'model=evil'" in text_of(out[2])
+    # no link: the current choices go back as they are (the density map's first drawing waits on them)
+    assert compare_from_link(state, None, "svm_rbf", "far") == ("svm_rbf", "far", no_update)
+    assert compare_from_link(state, {"model": ["evil"]}, "logistic", "far")[:2] == ("logistic", "far")
 
 
 def test_every_page_writes_its_view_and_the_shell_reads_links(dash_app):

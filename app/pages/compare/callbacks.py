@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import plotly.graph_objects as go
-from dash import Input, Output, Patch, no_update
+from dash import Input, Output, Patch, State as DashState, no_update
 
 from ... import ids
 from ...components import BadInput, check_choice, message, triggered_id
@@ -59,22 +59,25 @@ def _with_view(fig: go.Figure, name: str, view: str, box) -> go.Figure:
     return out
 
 
-def update_from_link(state: State, query: Any) -> tuple:
-    """(model, view, note) a link asks for; no_update for what it does not name."""
+def update_from_link(state: State, query: Any, model: Any = no_update, view: Any = no_update) -> tuple:
+    """(model, view, note) a link asks for; for what it does not name, the current ``model``
+    and ``view`` (sent back as they are: the density map's first drawing waits on this
+    callback, and the browser would not run it after a no_update)."""
     params = [Param("model", choice(tuple(state.planes))), Param("view", choice(tuple(VIEWS)))]
     values, notes, present = read(query, params)
     if not present and not notes:
-        return no_update, no_update, no_update
-    return (values["model"] if values["model"] is not None else no_update,
-            values["view"] if values["view"] is not None else no_update,
+        return model, view, no_update
+    return (values["model"] if values["model"] is not None else model,
+            values["view"] if values["view"] is not None else view,
             message(" ".join(notes), "info") if notes else None)
 
 
 def register(app, state: State) -> None:
     @app.callback(Output(ids.COMPARE_MODEL, "value"), Output(ids.COMPARE_VIEW, "value"),
-                  Output(ids.COMPARE_LINK_NOTE, "children"), Input(ids.QUERY, "data"))
-    def update_compare_from_link(query):
-        return update_from_link(state, query)
+                  Output(ids.COMPARE_LINK_NOTE, "children"), Input(ids.QUERY, "data"),
+                  DashState(ids.COMPARE_MODEL, "value"), DashState(ids.COMPARE_VIEW, "value"))
+    def update_compare_from_link(query, model, view):
+        return update_from_link(state, query, model, view)
 
     writer(app, "return {model: a0, view: a1};",
            [Input(ids.COMPARE_MODEL, "value"), Input(ids.COMPARE_VIEW, "value")])
