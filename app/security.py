@@ -10,8 +10,12 @@
   (``Content-Type: application/json``, UTF-8, nesting at most :data:`MAX_DEPTH` deep) and
   its shape must match a callback of the app (``output`` names a server-side callback,
   ``inputs``/``state``/``outputs`` carry exactly the ids and properties that callback
-  declares). Anything else gets a short JSON 4xx. Values are not judged here: the
-  callbacks validate them and show a message in the page;
+  declares). Anything else gets a short JSON 4xx. The query string may carry only the
+  parameters Dash's renderer sends (:data:`DASH_ARGS`: the page load's signed ``endId``; a
+  background job's ``cacheKey``/``job``/``oldJob`` on background callbacks only; ``cancelJob``),
+  short; a callback with a guard in ``dash_app.callback_guards`` (by output) is asked too
+  (/lab: a background job starts only for a ticket it can claim, else 204). Values are not
+  judged here: the callbacks validate them and show a message in the page;
 - an error handler: an exception left over in the callback route is logged and answered
   with 400, never a 500 carrying a traceback;
 - security headers on every response (CSP built from ``dash_app.csp_hashes()``, nosniff,

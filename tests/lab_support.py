@@ -268,6 +268,13 @@ class LabClient:
                                                        f"{ids.LAB_OUTCOME}.data": outcome,
                                                        f"{ids.LAB_VALID}.value": valid}, [prop]))
 
+    def preset(self, outcome: Any, digit: int) -> dict:
+        """The far preset button of ``digit`` pressed."""
+        from dash._utils import stringify_id
+
+        prop = f"{stringify_id({'type': ids.LAB_PRESET, 'index': digit})}.n_clicks"
+        return self.response(*self.call(self.k_click, {prop: 1, f"{ids.LAB_OUTCOME}.data": outcome}, [prop]))
+
     def cancel(self, ticket: Any) -> dict:
         prop = f"{ids.LAB_CANCEL}.n_clicks"
         return self.response(*self.call(self.k_cancel, {prop: 1, f"{ids.LAB_TICKET}.data": ticket,

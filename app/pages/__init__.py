@@ -45,6 +45,8 @@ PAGES: tuple[PageInfo, ...] = (
              "How far confidence reaches, for every model, and two remedies."),
     PageInfo("/ood", "ood", "Out of the data: measured like the field", "Out of data",
              "AUROC and FPR@95 on noise, scaled digits and fooling images; Hein's ray; FGSM."),
+    PageInfo("/lab", "lab", "Lab: train your own network", "Lab",
+             "Your own 2-unit bottleneck, trained in the background; the spec is the link."),
 )
 
 

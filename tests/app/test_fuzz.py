@@ -463,7 +463,9 @@ def test_the_check_catches_a_callback_that_raises(resources, monkeypatch, caplog
 
     def mnist_payloads(dash_app):
         key = next(k for k in server_callbacks(dash_app) if ids.MNIST_MAP in k and "figure" in k)
-        return [p for p in payloads(dash_app) if p.kind.startswith(key + ":")]
+        # enough payloads for this one callback however many callbacks the pages register
+        n = max(N_PAYLOADS, 60 * len(server_callbacks(dash_app)))
+        return [p for p in payloads(dash_app, n=n) if p.kind.startswith(key + ":")]
 
     good_app = create_app(resources)
     items = mnist_payloads(good_app)
