@@ -117,3 +117,43 @@ def test_a_worker_killed_in_the_middle_of_a_job_is_reported_and_nothing_hangs(mo
         assert app.states_["/lab"].jobs.registry.active() == 0
         # the slot is free: the next spec is admitted at once
         assert tab.open({**LONG, "epochs": ["1"]})[ids.LAB_TICKET]["data"]
+
+
+def test_the_compose_worker_command_starts_a_worker_that_knows_the_lab_job(redis_url, tmp_path):
+    """docker-compose.yml's worker runs ``celery --app app.jobs:celery_app worker``; that exact
+    command, run here, registers the lab's job (no web app, no pages built)."""
+    import json
+    import os
+    import re
+    import subprocess
+
+    from tests.lab_support import CELERY, REPO
+
+    compose = (REPO / "docker-compose.yml").read_text()
+    worker = compose[compose.index("\n  worker:"):]
+    command = json.loads(re.search(r"^\s+command: (\[.*\])$", worker, re.M).group(1))
+    assert command[:4] == ["celery", "--app", "app.jobs:celery_app", "worker"]
+    for service in ("web", "worker"):
+        assert "REDIS_URL: redis://redis:6379/0" in compose and f"\n  {service}:" in compose
+    log = tmp_path / "worker.log"
+    env = {**os.environ, "REDIS_URL": redis_url, "FOOLING_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([CELERY, *command[1:], "-n", "compose@%h", "--without-mingle"], cwd=REPO, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        end = time.time() + 90
+        while "ready." not in log.read_text() and time.time() < end and proc.poll() is None:
+            time.sleep(0.2)
+        text = log.read_text()
+        assert "ready." in text, text[-2000:]
+        assert re.search(r"\. background_callback_[0-9a-f]{64}", text), text[-2000:]
+        import sys
+
+        probe = subprocess.run([sys.executable, "-c", "import app.jobs, sys; print(sys.modules['app']._app is None)"],
+                               cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+        assert probe.stdout.strip() == "True", probe.stderr  # importing app.jobs builds no web app
+    finally:
+        import signal
+
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
