@@ -22,7 +22,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Input, Output, dcc, html, set_props
 
-from . import ids, links, security, serving
+from . import ids, links, plotlyjs, security, serving
 from .components import message, navbar, not_found
 from .pages import load_pages
 from .resources import Resources
@@ -68,6 +68,7 @@ def create_app(resources: Resources | None = None, settings: Settings | None = N
     settings = settings or Settings.from_env()
     res = resources or load_resources(settings)
     css = _bootstrap_css()
+    bundle = plotlyjs.load(res.analysis.cache_dir)  # None: Dash's full plotly.js
 
     def on_error(err: Exception):
         log.exception("callback failed", exc_info=err)
@@ -78,6 +79,8 @@ def create_app(resources: Resources | None = None, settings: Settings | None = N
     app = dash.Dash(
         __name__, server=server, title="fooling: why discriminative models are easily fooled",
         external_stylesheets=[BOOTSTRAP_ROUTE], serve_locally=True, compress=True,
+        # defines window.Plotly before dcc.Graph looks for it: the full bundle is never loaded
+        external_scripts=[bundle.route] if bundle else [],
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"},
                    {"name": "description", "content":
                     "Interactive, reproducible examples of why discriminative models are easily fooled."}],
@@ -88,6 +91,11 @@ def create_app(resources: Resources | None = None, settings: Settings | None = N
     @app.server.route(BOOTSTRAP_ROUTE)
     def bootstrap_css():
         return flask.Response(css, mimetype="text/css")
+
+    if bundle is not None:
+        @app.server.route(bundle.route)
+        def plotly_bundle():
+            return flask.Response(bundle.data, mimetype="text/javascript")
 
     pages = load_pages()
     states = {path: page.State(res).warm() for path, page in pages.items()}
@@ -128,6 +136,7 @@ def create_app(resources: Resources | None = None, settings: Settings | None = N
     serving.install(app, app.compressor_)
     app.resources_ = res
     app.states_ = states
+    app.plotly_bundle_ = bundle
     return app
 
 
@@ -141,6 +150,9 @@ def __getattr__(name: str):
     if name in ("server", "dash_app"):
         with _lock:
             if _app is None:
-                _app = create_app()
+                settings = Settings.from_env()
+                res = load_resources(settings)
+                plotlyjs.ensure(res.analysis.cache_dir, timeout=10)  # once; cached after
+                _app = create_app(res, settings)
         return _app.server if name == "server" else _app
     raise AttributeError(f"module 'app' has no attribute {name!r}")

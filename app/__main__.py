@@ -1,7 +1,8 @@
 """``python -m app``: serve the dashboard with Flask's development server.
 
 ``python -m app --prepare`` builds everything a server needs (models, analyses, the
-compressed bundles) into the cache and exits (the Docker image does this at build time).
+smaller plotly.js bundle from the npm registry, the compressed bundles) into the cache and
+exits (the Docker image does this at build time).
 For a public host use gunicorn (see README): ``gunicorn -c gunicorn.conf.py app:server``.
 """
 
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from fooling.datasets import DataError
 
-    from . import create_app, load_resources, serving
+    from . import create_app, load_resources, plotlyjs, serving
 
     settings = replace(settings, host=args.host, port=args.port, mnist=args.mnist)
     try:
@@ -41,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    bundle = plotlyjs.ensure(res.analysis.cache_dir)  # the smaller plotly.js, fetched once
+    if bundle is not None:
+        print(f"plotly.js: the cartesian partial bundle {bundle.version} ({len(bundle.data) / 1e6:.1f} MB, "
+              "not the full 4.8 MB)", file=sys.stderr)
     app = create_app(res, settings)
     if args.prepare:
         n = serving.warm(app, app.compressor_, wait=True)

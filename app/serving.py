@@ -187,6 +187,9 @@ def install(dash_app, compressor: StaticCompressor) -> None:
         if request.method not in ("GET", "HEAD") or response.status_code != 200:
             return response
         if path.startswith(static):
+            if response.mimetype == "text/html":  # Dash's catch-all page for a file that is not there
+                response.status_code = 404
+                return response
             if _FINGERPRINT.search(path) or path.startswith(prefix + "/_fooling/") or request.args.get("m"):
                 response.headers["Cache-Control"] = f"public, max-age={_ONE_YEAR}, immutable"
             if "Content-Encoding" in response.headers or response.direct_passthrough:

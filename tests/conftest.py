@@ -15,7 +15,15 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_T10K = REPO.parent / "shared" / "data" / "mnist-t10k"
-IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def in_ci(value: str | None) -> bool:
+    """Whether a ``CI`` value means "running in CI": any non-empty value but ``0``/``false``."""
+    v = (value or "").strip().lower()
+    return v not in ("", "0", "false")
+
+
+IN_CI = in_ci(os.environ.get("CI"))
 
 _made: list[str] = []
 _session_cache: list[Path] = []

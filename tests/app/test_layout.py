@@ -96,7 +96,8 @@ def test_unknown_paths_answer_404_with_the_shell_and_a_not_found_page(dash_app, 
 
 def test_hostile_paths_are_404_too(dash_app):
     client = dash_app.server.test_client()
-    for path in ("/%00", "/a/../mnist", "/_dash-component-suites/dash/../../etc/passwd", "/assets/nope.js"):
+    for path in ("/%00", "/a/../mnist", "/_dash-component-suites/dash/../../etc/passwd", "/assets/nope.js",
+                 "/_fooling/nope.js", "/_fooling/plotly-cartesian-0.0.0.min.js"):
         assert client.get(path).status_code == 404, path
 
 

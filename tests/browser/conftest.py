@@ -35,6 +35,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def plotly_bundle(session_cache):
+    """The smaller plotly.js every app of the session serves (None when the npm registry could
+    not be reached: the pages then load Dash's full bundle; tests/browser/test_bundle.py
+    requires it in CI)."""
+    from app import plotlyjs
+
+    return plotlyjs.ensure(session_cache)
+
+
 @pytest.fixture(autouse=True)
 def _need_chromedriver():
     require_or_skip(shutil.which("chromedriver") is not None,
