@@ -88,6 +88,13 @@ class DiskBackend:
         except (OSError, diskcache.Timeout) as exc:
             raise BackendError(f"the job records in {self.directory} cannot be used ({exc})") from exc
 
+    def read(self, name: str) -> dict:
+        """The record ``name`` as it stands (no lock: a snapshot)."""
+        try:
+            return self.cache.get(name) or {}
+        except (OSError, diskcache.Timeout) as exc:
+            raise BackendError(f"the job records in {self.directory} cannot be used ({exc})") from exc
+
     def get_bytes(self, key: str) -> bytes | None:
         return None
 
@@ -133,6 +140,13 @@ class RedisBackend:
         except self._errors as exc:
             raise BackendError(f"Redis at {self.url} cannot be reached ({type(exc).__name__})") from exc
         return out[0]
+
+    def read(self, name: str) -> dict:
+        try:
+            raw = self.redis.get(self.prefix + name)
+        except self._errors as exc:
+            raise BackendError(f"Redis at {self.url} cannot be reached ({type(exc).__name__})") from exc
+        return json.loads(raw) if raw else {}
 
     def get_bytes(self, key: str) -> bytes | None:
         try:

@@ -105,6 +105,16 @@ class JobRegistry:
 
         return self.backend.update(RECORD, apply)
 
+    def _read(self, fn: Callable[[dict, float], Any]) -> Any:
+        """``fn`` of a snapshot of the record, lost jobs marked in it (nothing is written: the
+        next change writes the same verdicts)."""
+        record = self.backend.read(RECORD)
+        record.setdefault("jobs", {})
+        record.setdefault("stats", {})
+        now = self.clock()
+        self._expire(record, now)
+        return fn(record, now)
+
     def _expire(self, record: dict, now: float) -> None:
         jobs, stats = record["jobs"], record["stats"]
         for entry in jobs.values():
@@ -222,20 +232,20 @@ class JobRegistry:
         """The entry of ``nonce`` (with lost jobs already marked), or None."""
         if not isinstance(nonce, str) or not NONCE.match(nonce):
             return None
-        return self._update(lambda record, now: dict(record["jobs"][nonce]) if nonce in record["jobs"] else None)
+        return self._read(lambda record, now: dict(record["jobs"][nonce]) if nonce in record["jobs"] else None)
 
     def by_job(self, job: str) -> dict | None:
         """The entry of the job the queue knows as ``job``, or None."""
         def fn(record, now):
             return next((dict(e) for e in record["jobs"].values() if e.get("job") == str(job)), None)
 
-        return self._update(fn)
+        return self._read(fn)
 
     def snapshot(self) -> dict:
         """``{"jobs": {...}, "stats": {...}}`` as it stands (tests, benchmarks)."""
-        return self._update(lambda record, now: {"jobs": {n: dict(e) for n, e in record["jobs"].items()},
-                                                  "stats": dict(record["stats"])})
+        return self._read(lambda record, now: {"jobs": {n: dict(e) for n, e in record["jobs"].items()},
+                                                "stats": dict(record["stats"])})
 
     def active(self) -> int:
         """Jobs in flight now."""
-        return self._update(lambda record, now: sum(e["state"] in ACTIVE for e in record["jobs"].values()))
+        return self._read(lambda record, now: sum(e["state"] in ACTIVE for e in record["jobs"].values()))
