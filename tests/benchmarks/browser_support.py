@@ -452,6 +452,50 @@ class Browser:
                 raise TimeoutError(f"page not idle within {limit} s: {st}, pending {pending}")
             time.sleep(0.1)
 
+    def pipelined_cdp(self, commands: list[tuple[str, dict]], interval: float) -> dict:
+        """Send CDP ``commands`` to the current page every ``interval`` seconds without waiting
+        for each answer (chromedriver's ``execute_cdp_cmd`` waits for every one: at most one
+        input event per round trip). A second DevTools client on the page's own websocket
+        (Chromium accepts several), through ``trio-websocket`` (a dependency of selenium).
+        Returns the send rate and how many commands were answered without an error."""
+        import trio
+        from trio_websocket import open_websocket_url
+
+        address = self.driver.capabilities["goog:chromeOptions"]["debuggerAddress"]
+        here = self.driver.current_url
+        conn = http.client.HTTPConnection(address, timeout=10)
+        conn.request("GET", "/json")
+        targets = json.loads(conn.getresponse().read())
+        conn.close()
+        page = next(t for t in targets if t.get("type") == "page" and t.get("url") == here)
+        result = {"sent": 0, "answered": 0, "errors": 0}
+
+        async def run():
+            async with open_websocket_url(page["webSocketDebuggerUrl"], max_message_size=2**24) as ws:
+                async def read():
+                    while result["answered"] < len(commands):
+                        msg = json.loads(await ws.get_message())
+                        if "id" in msg:
+                            result["answered"] += 1
+                            result["errors"] += "error" in msg
+
+                async with trio.open_nursery() as nursery:
+                    nursery.start_soon(read)
+                    t0 = trio.current_time()
+                    for i, (method, params) in enumerate(commands):
+                        await trio.sleep_until(t0 + i * interval)
+                        await ws.send_message(json.dumps({"id": i + 1, "method": method, "params": params}))
+                        result["sent"] += 1
+                    result["send_seconds"] = trio.current_time() - t0
+                    with trio.move_on_after(10):
+                        while result["answered"] < len(commands):
+                            await trio.sleep(0.01)
+                    nursery.cancel_scope.cancel()
+
+        trio.run(run)
+        result["sent_per_s"] = result["sent"] / max(result.get("send_seconds", 0), 1e-9)
+        return result
+
     def mouse_click(self, x: float, y: float) -> None:
         """A real left click at viewport pixel (x, y): CDP mousePressed then mouseReleased."""
         for kind in ("mousePressed", "mouseReleased"):
