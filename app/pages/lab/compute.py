@@ -116,7 +116,8 @@ class LabView:
     @cached
     def loss_figure(self):
         return make_loss_figure({"training loss": self.trained.loss_curve}, title="Training loss per epoch",
-                                uirevision=f"lab-loss-{self.key}", layout=dict(showlegend=False))
+                                uirevision=f"lab-loss-{self.key}",
+                                layout=dict(showlegend=False, yaxis=dict(dtick="D2", tickformat=".2g")))
 
     def invert(self, point: tuple[float, float], valid: bool):
         """(inversion shown for ``point``, the nearest reachable point used instead, or None).

@@ -39,7 +39,7 @@ def accuracy_block(view: LabView, how: str) -> list:
 
 def rates_table(view: LabView) -> list:
     """Fooling rates of both heads at R = 1, 2, 5, 10 data radii and the density check's share."""
-    head = html.Thead(html.Tr([html.Th("head")] + [html.Th(f"R = {r}") for r in BUNDLE_RS]
+    head = html.Thead(html.Tr([html.Th("head")] + [html.Th(f"R\u00a0=\u00a0{r}") for r in BUNDLE_RS]
                               + [html.Th("flagged by density"), html.Th("top probability")]))
     rows = []
     for name, label in (("linear", "linear (the network's own)"), ("rbf", "RBF")):
