@@ -17,7 +17,7 @@ from dash import Patch
 from .figures import merged, theme
 
 __all__ = ["blank_digit_figure", "decode_typed_array", "digit_range", "image_layout",
-           "make_digit_figure", "patch_digit", "typed_array"]
+           "make_digit_figure", "patch_digit", "range_title", "typed_array"]
 
 
 def digit_range(image: np.ndarray, valid_range: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float]:
@@ -28,6 +28,18 @@ def digit_range(image: np.ndarray, valid_range: tuple[float, float] = (0.0, 1.0)
     img = np.asarray(image, dtype=float)
     lo, hi = valid_range
     return min(lo, float(img.min())), max(hi, float(img.max()))
+
+
+def range_title(title: str | None, zmin: float, zmax: float, valid_range: tuple[float, float] = (0.0, 1.0)) -> str | None:
+    """``title``, and when the grey scale was stretched past the valid range, to what.
+
+    (Said in the title rather than by a colour bar: a colour bar is a second axis that
+    plotly lays out again, with its text measured, every time the pixels change.)
+    """
+    if zmin >= valid_range[0] and zmax <= valid_range[1]:
+        return title
+    note = f"black {zmin:.2f}, white {zmax:.2f}"
+    return f"{title} · {note}" if title else note
 
 
 def typed_array(a: np.ndarray) -> dict:
@@ -58,16 +70,15 @@ def make_digit_figure(image: np.ndarray | None, *, title: str | None = None,
     """A ``size`` x ``size`` image in grey (white = high), or an empty placeholder.
 
     The colour range is the valid pixel range, stretched to the image's own range when
-    pixels fall outside it (the title should say so).
+    pixels fall outside it (the title then says so: :func:`range_title`).
     """
     traces = []
     if image is not None:
         img = np.asarray(image, dtype=np.float32).reshape(size, size)
         zmin, zmax = (valid_range if not np.isfinite(img).any() else digit_range(img[np.isfinite(img)], valid_range))
         traces.append(dict(type="heatmap", z=img[::-1], zmin=zmin, zmax=zmax, colorscale="gray",
-                                 showscale=zmin < valid_range[0] or zmax > valid_range[1],
-                                 colorbar=dict(thickness=10),
-                                 hovertemplate="pixel %{z:.3f}<extra></extra>"))
+                           showscale=False, hovertemplate="pixel %{z:.3f}<extra></extra>"))
+        title = range_title(title, zmin, zmax, valid_range)
     return go.Figure(data=traces, layout=image_layout(title, uirevision, layout))
 
 
@@ -92,14 +103,14 @@ def patch_digit(image: np.ndarray | None, *, title: str, valid_range: tuple[floa
         Pixels in row order; None blanks the picture.
     title : str
     valid_range : (float, float)
-        As in :func:`make_digit_figure`: the colour bar appears when the image leaves
-        this range.
+        As in :func:`make_digit_figure`: when the image leaves this range, the title
+        says what black and white stand for (:func:`range_title`).
 
     Returns
     -------
     dash.Patch
         Sets the heatmap's ``z`` (rows bottom-up, as the factory draws them, as a float32
-        typed array: see :func:`typed_array`), ``zmin``, ``zmax``, ``showscale`` and the title.
+        typed array: see :func:`typed_array`), ``zmin``, ``zmax`` and the title.
     """
     p = Patch()
     if image is None:
@@ -113,6 +124,5 @@ def patch_digit(image: np.ndarray | None, *, title: str, valid_range: tuple[floa
     p["data"][0]["z"] = typed_array(img[::-1])
     p["data"][0]["zmin"] = float(zmin)
     p["data"][0]["zmax"] = float(zmax)
-    p["data"][0]["showscale"] = bool(zmin < valid_range[0] or zmax > valid_range[1])
-    p["layout"]["title"]["text"] = title
+    p["layout"]["title"]["text"] = range_title(title, zmin, zmax, valid_range)
     return p
