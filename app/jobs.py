@@ -36,7 +36,7 @@ from .backends import Artifacts, BackendError, DiskBackend, RedisBackend, open_c
 from .registry import HARD_GRACE, JobRegistry
 from .settings import Settings
 
-__all__ = ["Jobs", "LabCelery", "LabDiskcache", "celery_app", "make_celery"]
+__all__ = ["Jobs", "LabCelery", "LabDiskcache", "make_celery", "worker_celery"]  # and celery_app, on access
 
 log = logging.getLogger(__name__)
 

@@ -258,3 +258,24 @@ def test_a_job_past_its_time_limit_stops_with_a_message(lab_app, monkeypatch, re
     shown = tab.show(outcome)
     assert "time limit" in text_of(shown, ids.LAB_PROGRESS) and ids.LAB_MAP not in shown
     assert app.states_["/lab"].jobs.registry.active() == 0
+
+
+def test_a_job_process_killed_mid_training_is_reported(lab_app):
+    import os
+    import signal
+
+    tab = client(lab_app)
+    ticket = tab.open({**LONG, "seed": ["5"]})[ids.LAB_TICKET]["data"]
+    seen: list = []
+    t, box = run_in_thread(tab, ticket, on_poll=lambda s: seen.__setitem__(slice(None), s))
+    end = time.time() + 60
+    while not epochs_seen(seen) and time.time() < end:
+        time.sleep(0.1)
+    job = lab_app.states_["/lab"].jobs.registry.status(ticket["nonce"])["job"]
+    os.kill(int(job), signal.SIGKILL)  # as the OOM killer would
+    t.join(30)
+    assert not t.is_alive(), "the page kept polling a dead job"
+    assert box["result"][0] is None and box["result"][2] == 204
+    said = text_of(tab.ended(ticket), ids.LAB_PROGRESS)
+    assert "stopped without an answer" in said and "Nothing was saved" in said, said
+    assert lab_app.states_["/lab"].jobs.registry.active() == 0

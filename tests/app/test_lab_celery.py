@@ -157,3 +157,16 @@ def test_the_compose_worker_command_starts_a_worker_that_knows_the_lab_job(redis
 
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)
+
+
+def test_with_redis_gone_the_page_says_so_and_nothing_blocks(monkeypatch, tmp_path, session_cache, resources):
+    with redis_server() as url:
+        app = web_app(monkeypatch, tmp_path, session_cache, resources, url)
+        tab = LabClient(app, *local_transport(app))
+    t0 = time.time()
+    got = tab.open(LINK)
+    assert "job queue cannot be reached" in text_of(got, ids.LAB_MESSAGE) and ids.LAB_TICKET not in got
+    assert tab.start({"nonce": "n" * 24})[0] == 204
+    assert tab.ended({"nonce": "n" * 24}) == {}
+    assert app.server.test_client().get("/health").status_code == 200
+    assert time.time() - t0 < 10

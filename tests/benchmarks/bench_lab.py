@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from app import create_app, ids, load_resources  # noqa: E402
 from fooling import datasets  # noqa: E402
-from fooling.lab import DEFAULT, LabSpec, spec_key  # noqa: E402
+from fooling.lab import DEFAULT, spec_key  # noqa: E402
 from fooling.training import build_bundle, train_epochs  # noqa: E402
 from fooling.workspace import split_for  # noqa: E402
 from tests.lab_support import LabClient, celery_worker, local_transport, redis_server  # noqa: E402
