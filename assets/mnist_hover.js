@@ -29,6 +29,8 @@
 
     /* the store's payload -> typed arrays (called by a clientside callback) */
     H.setData = function (data) {
+        H.gen = (H.gen || 0) + 1;  /* a preview asked for before this is dropped */
+        H.queued = null;
         if (!data || typeof data !== "object" || data.network === undefined) { H.data = null; return; }
         var d = {network: data.network, labels: data.labels, mode: data.mode, n: data.n};
         if (data.mode === "affine") {
@@ -104,6 +106,8 @@
 
     function hide() {
         var cv = canvas(), line = document.getElementById("mnist-hover");
+        H.gen = (H.gen || 0) + 1;  /* an answer still on its way is not drawn after the pointer left */
+        H.queued = null;
         if (cv) { cv.classList.remove("active"); }
         if (line) { line.classList.remove("active"); line.textContent = "Hover over the map to preview."; }
     }
@@ -112,11 +116,15 @@
     function ask(x, y) {
         if (H.inflight) { H.queued = [x, y]; return; }
         H.inflight = true;
-        var url = "/_fooling/preview?net=" + encodeURIComponent(H.data.network) + "&x=" + x + "&y=" + y;
+        var gen = H.gen, net = H.data.network;
+        var url = "/_fooling/preview?net=" + encodeURIComponent(net) + "&x=" + x + "&y=" + y;
         fetch(url, {credentials: "same-origin"}).then(function (resp) { return resp.json(); })
             .then(function (r) {
+                if (gen !== H.gen) { return; }  /* the pointer left, or the network changed */
                 if (r && r.image) { r.image = Float64Array.from(r.image); }
-                if (r && (r.image || r.message)) { draw(Object.assign({x: x, y: y, source: "server"}, r)); }
+                if (r && (r.image || r.message)) {
+                    draw(Object.assign({network: net, x: x, y: y, source: "server"}, r));
+                }
             })
             .catch(function () { /* a lost preview is not an error; the next move asks again */ })
             .then(function () {
@@ -172,6 +180,9 @@
             var gd = plotOf(id);
             if (!gd || gd.foolingPointer) { return; }
             gd.foolingPointer = true;
+            /* a finger's drag previews: without this the browser takes it for a scroll and cancels
+               the pointer after a few pixels (plotly's drag, switched off on a touch, held it too) */
+            gd.style.touchAction = "none";
             gd.addEventListener("pointermove", onMove, {passive: true});
             gd.addEventListener("pointerleave", hide);
             gd.addEventListener("pointerdown", onDown, true);
