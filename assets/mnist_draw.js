@@ -85,7 +85,12 @@
         }
     }
     document.addEventListener("change", function (ev) {
-        if (ev.target && ev.target.closest && ev.target.closest("#mnist-upload")) { checkUpload(ev.target.files); }
+        var input = ev.target;
+        if (input && input.closest && input.closest("#mnist-upload")) {
+            checkUpload(input.files);
+            /* once the upload has its file, forget the choice: choosing the same file again is a change */
+            window.setTimeout(function () { input.value = ""; }, 0);
+        }
     }, true);
     document.addEventListener("drop", function (ev) {
         if (ev.target && ev.target.closest && ev.target.closest("#mnist-upload") && ev.dataTransfer) {

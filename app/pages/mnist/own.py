@@ -9,6 +9,7 @@ radii out (:func:`fooling.walk.walk`), measured by propagating the moved image f
 
 from __future__ import annotations
 
+import base64
 import math
 from typing import Any
 
@@ -17,7 +18,7 @@ from dash import html
 
 from fooling.digits import DigitError, decode_digit, encode_digit
 from fooling.inversion import InversionError
-from fooling.uploads import digit_from_data_url
+from fooling.uploads import digit_from_data_url, grey_from_bytes
 from fooling.walk import MAX_T, trace_ray, walk
 
 from ...components import BadInput, message, result_block
@@ -26,7 +27,7 @@ from .compute import State
 from .results import density_items, rbf_line
 from .text import fmt
 
-__all__ = ["MAX_T", "OWN_IDLE", "PREPROCESSING", "code_of", "digit_from_drawing", "digit_from_upload",
+__all__ = ["DOT", "MAX_T", "OWN_IDLE", "PREPROCESSING", "code_of", "digit_from_drawing", "digit_from_upload",
            "own_view", "parse_code", "parse_walk"]
 
 OWN_IDLE = "Draw a digit in the box or drop an image of one: it is placed on the map (●) and can be walked away."
@@ -44,7 +45,22 @@ def digit_from_upload(contents: Any, max_bytes: int) -> np.ndarray:
     try:
         return digit_from_data_url(contents, max_bytes=max_bytes)
     except DigitError as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(f"That file was not used: {exc}.") from None
+
+
+DOT = 0.16
+"""A drawing whose ink spans less than this share of the pad (both ways) is a dot, not a digit:
+a tap paints one pen-wide dot, which MNIST's preprocessing would blow up to a 20x20 disc."""
+
+
+def _ink_span(url: str) -> float:
+    """The larger side of the ink's bounding box, as a share of the pad's larger side."""
+    grey = grey_from_bytes(base64.b64decode(url.partition(",")[2]), max_bytes=300_000)
+    border = float(np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
+    rows, cols = np.nonzero(np.abs(grey - border) > 0.5)
+    if rows.size == 0:
+        return 0.0
+    return max(int(rows.max() - rows.min()) + 1, int(cols.max() - cols.min()) + 1) / max(grey.shape)
 
 
 def digit_from_drawing(data: Any) -> np.ndarray:
@@ -54,9 +70,13 @@ def digit_from_drawing(data: Any) -> np.ndarray:
     if len(data["png"]) > 400_000:
         raise BadInput("The drawing is too large to read; clear it and draw again.")
     try:
-        return digit_from_data_url(data["png"], max_bytes=300_000)
+        x = digit_from_data_url(data["png"], max_bytes=300_000)
+        if _ink_span(data["png"]) < DOT:
+            raise BadInput("That is a dot, not a digit: clear the pad and draw the whole digit "
+                           "(a 1 is one stroke from top to bottom).")
+        return x
     except DigitError as exc:
-        raise BadInput(str(exc)) from None
+        raise BadInput(f"That drawing was not used: {exc}.") from None
 
 
 def parse_code(code: Any) -> np.ndarray:

@@ -143,6 +143,7 @@ def register_own(app, state: State) -> None:
     @app.callback(
         Output(ids.MNIST_OWN_IMAGE, "figure"), Output(ids.MNIST_OWN_RESULT, "children"),
         Output(ids.MNIST_OWN, "data"), Output(ids.MNIST_WALK, "value"), Output(ids.MNIST_OWN_MARKS, "data"),
+        Output(ids.MNIST_UPLOAD, "contents"), Output(ids.MNIST_DRAW_DATA, "data"),
         Input(ids.MNIST_UPLOAD, "contents"), Input(ids.MNIST_DRAW_DATA, "data"),
         Input(ids.MNIST_UPLOAD_REJECTED, "data"), Input(ids.MNIST_WALK, "value"),
         Input(ids.MNIST_NETWORK, "value"), Input(ids.MNIST_VALID, "value"), Input(ids.QUERY, "data"),
@@ -151,9 +152,14 @@ def register_own(app, state: State) -> None:
         tid = triggered_id()
         trigger = "url" if tid is None else _OWN_TRIGGERS.get(tid, "none") if isinstance(tid, str) else "none"
         if trigger == "none":
-            return _NOTHING
-        return update_own(state, trigger, network=network, valid=valid, upload=upload, drawing=drawing,
-                          rejected=rejected, walk=walk, query=query, own=own)
+            return (*_NOTHING, no_update, no_update)
+        out = update_own(state, trigger, network=network, valid=valid, upload=upload, drawing=drawing,
+                         rejected=rejected, walk=walk, query=query, own=own)
+        # a file or drawing once read is dropped from the page: else every later call (each walk
+        # step) would send it again, up to max_upload bytes, and the same file could not be sent twice
+        spent = (None if trigger == "upload" and upload is not None else no_update,
+                 None if trigger == "draw" and drawing is not None else no_update)
+        return (*out, *spent)
 
     @app.callback(Output(ids.MNIST_DOWNLOAD, "data"), Output(ids.MNIST_OWN_RESULT, "children", allow_duplicate=True),
                   Input(ids.MNIST_EXPORT_PNG, "n_clicks"), Input(ids.MNIST_EXPORT_PNG_LARGE, "n_clicks"),
