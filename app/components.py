@@ -12,7 +12,7 @@ from dash import ctx, dcc, html
 from . import ids
 from .pages import PAGES
 
-__all__ = ["UNREADABLE", "BadInput", "check_bool", "check_choice", "graph", "link_zoom", "link_zoom_js", "markers",
+__all__ = ["UNREADABLE", "BadInput", "percent", "check_bool", "check_choice", "graph", "link_zoom", "link_zoom_js", "markers",
            "message", "navbar", "not_found", "parse_click", "probability_table", "result_block", "section",
            "short_repr", "triggered_id", "triggered_props"]
 
@@ -68,12 +68,22 @@ def message(text: str, color: str = "warning") -> dbc.Alert:
     return dbc.Alert(text, color=color, className="py-2 px-3 mb-2 small")
 
 
+def percent(p: float, digits: int = 2) -> str:
+    """``p`` as a percentage with ``digits`` decimals, never rounded up to 100% when it is not 1
+    (``>99.99%``): the confidence of a fooling image is often 1 - 1e-12, which is not certainty."""
+    v = 100 * float(p)
+    text = f"{v:.{digits}f}"
+    if float(text) >= 100 and float(p) < 1:
+        return ">" + f"{100 - 10 ** -digits:.{digits}f}" + "%"
+    return text + "%"
+
+
 def probability_table(names: Sequence[str], proba: Sequence[float], highlight: int | None = None) -> dbc.Table:
     """Class probabilities as a small table, the predicted class in bold."""
     rows = []
     for i, (n, p) in enumerate(zip(names, proba)):
         style = {"fontWeight": "bold"} if i == highlight else {}
-        rows.append(html.Tr([html.Td(str(n), style=style), html.Td(f"{100 * float(p):.2f}%", style=style)]))
+        rows.append(html.Tr([html.Td(str(n), style=style), html.Td(percent(p), style=style)]))
     return dbc.Table([html.Thead(html.Tr([html.Th("class"), html.Th("probability")])),
                       html.Tbody(rows)], size="sm", className="mb-1", bordered=False)
 
@@ -81,7 +91,7 @@ def probability_table(names: Sequence[str], proba: Sequence[float], highlight: i
 def result_block(prediction: str, confidence: float, *extra: Any) -> list:
     """The prediction line every ``*-result`` element starts with: 'Prediction: X (99.87%)'."""
     return [html.Div([html.Span("Prediction: "), html.Strong(prediction),
-                      html.Span(f" ({100 * confidence:.2f}%)", className="confidence")],
+                      html.Span(f" ({percent(confidence)})", className="confidence")],
                      className="prediction fs-5"), *extra]
 
 

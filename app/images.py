@@ -38,8 +38,13 @@ def range_title(title: str | None, zmin: float, zmax: float, valid_range: tuple[
     """
     if zmin >= valid_range[0] and zmax <= valid_range[1]:
         return title
-    note = f"black {zmin:.2f}, white {zmax:.2f}"
-    return f"{title} · {note}" if title else note
+    note = f"<span style='font-size:11px'>grey scale: black {zmin:.2f}, white {zmax:.2f}</span>"
+    return f"{title}<br>{note}" if title else note
+
+
+def _top_margin(title: str | None) -> int:
+    """Room above the image for a title of one line, or two (the grey scale's)."""
+    return 5 if not title else 44 if "<br>" in title else 30
 
 
 def typed_array(a: np.ndarray) -> dict:
@@ -60,7 +65,7 @@ def image_layout(title: str | None, uirevision: str, extra: dict | None = None) 
     """The layout of an image figure: square pixels, no axes, tight margins, the shared theme."""
     base = dict(xaxis=dict(visible=False, constrain="domain"),
                 yaxis=dict(visible=False, scaleanchor="x", constrain="domain"),
-                margin=dict(l=5, r=5, t=30 if title else 5, b=5), dragmode=False)
+                margin=dict(l=5, r=5, t=_top_margin(title), b=5), dragmode=False)
     return theme(title, uirevision, merged(base, extra))
 
 
@@ -124,5 +129,7 @@ def patch_digit(image: np.ndarray | None, *, title: str, valid_range: tuple[floa
     p["data"][0]["z"] = typed_array(img[::-1])
     p["data"][0]["zmin"] = float(zmin)
     p["data"][0]["zmax"] = float(zmax)
-    p["layout"]["title"]["text"] = range_title(title, zmin, zmax, valid_range)
+    text = range_title(title, zmin, zmax, valid_range)
+    p["layout"]["title"]["text"] = text
+    p["layout"]["margin"]["t"] = _top_margin(text)
     return p

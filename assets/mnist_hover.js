@@ -40,6 +40,12 @@
         H.data = d;
     };
 
+    /* as app.components.percent: never rounded up to 100% when it is not 1 */
+    function percent(p) {
+        var t = (100 * p).toFixed(2);
+        return (Number(t) >= 100 && p < 1) ? ">99.99%" : t + "%";
+    }
+
     function softmax(z) {
         var m = Math.max.apply(null, z), e = z.map(function (v) { return Math.exp(v - m); });
         var s = e.reduce(function (a, v) { return a + v; }, 0);
@@ -97,7 +103,7 @@
             var where = " at (" + r.x.toPrecision(4) + ", " + r.y.toPrecision(4) + ")";
             var how = r.source === "server" ? " · preview from the server" : "";
             line.textContent = r.message ? r.message :
-                r.predicted + " (" + (100 * r.confidence).toFixed(2) + "%)" + where + how;
+                r.predicted + " (" + percent(r.confidence) + ")" + where + how;
             line.classList.add("active");
         }
         H.last = r;

@@ -25,6 +25,13 @@ def in_ci(value: str | None) -> bool:
 
 IN_CI = in_ci(os.environ.get("CI"))
 
+
+def shown_value(p: float) -> float:
+    """The percentage the pages show for probability ``p``, as a number: ``p`` to 2 decimals,
+    but never 100 unless ``p`` is 1 (the pages write ``>99.99%``, read back as 99.99)."""
+    v = round(100 * float(p), 2)
+    return 99.99 if v >= 100 and float(p) < 1 else v
+
 _made: list[str] = []
 _session_cache: list[Path] = []
 

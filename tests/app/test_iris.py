@@ -11,13 +11,15 @@ import pytest
 from dash import no_update
 
 from app import ids
+from app.components import percent as percent_text
 from app.figures import HALF_TRACE, IRIS_AXES, THIRD_TRACE, make_iris_figure, trace_index
 from app.pages.iris import callbacks as iris
 from app.pages import iris as iris_page
 from app.resources import IRIS_BOUNDS, IRIS_DATA_BOUNDS
 from tests.app._text import text, texts  # noqa: F401 -- shared helpers
+from tests.conftest import shown_value
 
-PREDICTION = re.compile(r"Prediction: (\w+) \((\d+\.\d\d)%\)")
+PREDICTION = re.compile(r"Prediction: (\w+) \((>?\d+\.\d\d)%\)")
 
 BAD_CLICKS = [
     None, "x", 3, [], {}, {"points": []}, {"points": None}, {"points": [{}]},
@@ -34,7 +36,7 @@ BAD_CLICKS = [
 
 def predictions(node) -> list[tuple[str, float]]:
     """(label, percent) of every 'Prediction: X (p%)' line."""
-    return [(m.group(1), float(m.group(2))) for m in PREDICTION.finditer(text(node))]
+    return [(m.group(1), float(m.group(2).lstrip(">"))) for m in PREDICTION.finditer(text(node))]
 
 
 def is_message(node) -> bool:
@@ -46,7 +48,7 @@ def library(res, name: str, x: float, y: float) -> tuple[str, float, np.ndarray]
     """What the core models say at (x, y): label, percent to 2 decimals, probabilities."""
     p = res.iris.models[name].predict_proba(np.array([[x, y]]))[0]
     k = int(np.argmax(p))
-    return res.iris.names[k], round(100 * float(p[k]), 2), p
+    return res.iris.names[k], shown_value(p[k]), p
 
 
 def operations(patch) -> list[dict]:
@@ -150,7 +152,7 @@ def test_map_click_shows_the_models_answer_and_moves_the_marker(resources, iris_
     assert predictions(children) == [(label, percent)]
     shown = text(children)
     for name, q in zip(resources.iris.names, p):
-        assert f"{name}{100 * q:.2f}%" in shown
+        assert f"{name}{percent_text(q)}" in shown
     assert f"petal length {point[0]:.2f} cm" in shown
     assert ("negative petal" in shown) == (min(point) < 0)
     assert marker == {"point": [point[0], point[1]]}  # the marker's store: the map is not touched

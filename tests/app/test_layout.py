@@ -171,3 +171,12 @@ def test_every_element_id_is_defined_once_in_app_ids():
             if isinstance(node, ast.keyword) and node.arg == "id" and isinstance(node.value, ast.Constant):
                 offenders.append(f"{path.relative_to(APP)}:{node.lineno} id={node.value.value!r}")
     assert offenders == []
+
+
+@pytest.mark.parametrize("p, shown", [(0.5, "50.00%"), (0.99994, "99.99%"), (0.99995, ">99.99%"),
+                                      (1 - 1e-12, ">99.99%"), (1.0, "100.00%"), (0.0, "0.00%"),
+                                      (0.123456, "12.35%")])
+def test_percent_never_rounds_up_to_certainty(p, shown):
+    from app.components import percent
+
+    assert percent(p) == shown

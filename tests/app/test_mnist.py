@@ -37,6 +37,7 @@ from fooling.reachable import (contains, estimate_reachable, nearest_reachable, 
 from fooling.regions import RegionGrid
 from tests.app.test_fuzz import server_callbacks
 from tests.app.test_iris import marker_code
+from tests.conftest import shown_value
 
 NETWORKS = ("identity", "tanh")
 """The networks these tests exercise (the essay's two; the page may offer more)."""
@@ -90,13 +91,13 @@ def alerts(node) -> list:
     return found
 
 
-PRED = re.compile(r"Prediction:\s*(\S+)\s*\((\d+\.\d+)%\)")
+PRED = re.compile(r"Prediction:\s*(\S+)\s*\((>?\d+\.\d+)%\)")
 
 
 def prediction(children) -> tuple[str, float]:
     m = PRED.search(text_of(children))
     assert m, f"no prediction in {text_of(children)!r}"
-    return m.group(1), float(m.group(2))
+    return m.group(1), float(m.group(2).lstrip(">"))
 
 
 def click(x, y) -> dict:
@@ -180,9 +181,12 @@ def test_patch_digit_matches_the_digit_factory():
     assert ops[("data", 0, "zmax")] == pytest.approx(ref.data[0].zmax)
     # no colour bar (laid out again on every click); the title says what black and white are
     assert ref.data[0].showscale is False and ("data", 0, "showscale") not in ops
-    assert ops[("layout", "title", "text")] == "t · black -1.50, white 2.00"
-    assert make_digit_figure(img, title="t").layout.title.text == "t · black -1.50, white 2.00"
-    assert patch_ops(patch_digit(np.full(784, 0.5), title="t"))[("layout", "title", "text")] == "t"
+    two = "t<br><span style='font-size:11px'>grey scale: black -1.50, white 2.00</span>"
+    assert ops[("layout", "title", "text")] == two and ops[("layout", "margin", "t")] == 44
+    fig = make_digit_figure(img, title="t")
+    assert fig.layout.title.text == two and fig.layout.margin.t == 44
+    one = patch_ops(patch_digit(np.full(784, 0.5), title="t"))
+    assert one[("layout", "title", "text")] == "t" and one[("layout", "margin", "t")] == 30
     assert digit_range(np.array([0.2, 0.3])) == (0.0, 1.0)
     for bad in (np.full(784, np.nan), np.full(784, 1e39)):
         with pytest.raises(ValueError):
@@ -260,7 +264,7 @@ def test_far_identity_point_is_a_confident_digit(resources, state, far, digit):
     label, pct = prediction(children)
     ref = resources.plane("identity").model.inverter.invert(np.array([x, y]))
     assert label == str(digit) == str(ref.predicted)
-    assert pct == pytest.approx(100 * ref.confidence, abs=0.006) and pct >= 99
+    assert pct == pytest.approx(shown_value(ref.confidence), abs=0.006) and pct >= 99
     text = text_of(children)
     assert f"pixels range from {ref.pixel_min:.3f} to {ref.pixel_max:.3f}" in text
     assert not ref.in_range and "Not a valid image" in text  # the far image is not a picture
@@ -278,7 +282,7 @@ def test_presets_invert_the_far_points_of_the_current_network(state, far):
             assert out["point"]["point"] == pytest.approx(entry["hidden"])
             label, pct = prediction(out["result"])
             assert label == str(entry["predicted"])
-            assert pct == pytest.approx(100 * entry["probability"], abs=0.006)
+            assert pct == pytest.approx(shown_value(entry["probability"]), abs=0.006)
             assert_marks(state, name, out, tuple(out["point"]["point"]), None)
 
 
@@ -286,7 +290,7 @@ def test_tanh_click_inside_and_outside_the_codomain(resources, state):
     inv = resources.plane("tanh").model.inverter
     out = run(state, "click", "tanh", click_data=click(0.3, -0.5))
     ref = inv.invert(np.array([0.3, -0.5]))
-    assert prediction(out["result"]) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
+    assert prediction(out["result"]) == (str(ref.predicted), pytest.approx(shown_value(ref.confidence), abs=0.006))
     for x, y in [(1.5, 0.2), (-1.0, 0.0), (0.0, 1.0), (40.0, -40.0)]:
         with pytest.raises(InversionError):
             inv.invert(np.array([x, y]))
@@ -327,7 +331,7 @@ def test_valid_pixels(resources, state, far):
     text = text_of(out["result"])
     assert "No image with pixels in [0, 1] reaches this point" in text and "Not a valid image" not in text
     assert f"nearest point they reach, {mnist_text.fmt(q)}" in text
-    assert prediction(out["result"]) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
+    assert prediction(out["result"]) == (str(ref.predicted), pytest.approx(shown_value(ref.confidence), abs=0.006))
     np.testing.assert_allclose(drawn(out["image"]), ref.image, atol=1e-6)
     # a real digit's encoding: a valid image reaches it exactly
     h = resources.plane("identity").model.test_hidden[0]
@@ -464,7 +468,7 @@ def test_layout_has_every_contract_id(resources, state):
 
 # ---- remedies: RBF head, reachable region, null space, density --------------------------
 
-RBF = re.compile(r"RBF head, same hidden point:\s*(\S+)\s*\((\d+\.\d+)%\)")
+RBF = re.compile(r"RBF head, same hidden point:\s*(\S+)\s*\((>?\d+\.\d+)%\)")
 RESIDUAL = re.compile(r"residual (\S+?)(?:;|\s|$)")
 MOVED = re.compile(r"(\S+) from the unmoved image's point")
 
@@ -472,7 +476,7 @@ MOVED = re.compile(r"(\S+) from the unmoved image's point")
 def rbf_prediction(children) -> tuple[str, float]:
     m = RBF.search(text_of(children))
     assert m, f"no RBF head prediction in {text_of(children)!r}"
-    return m.group(1), float(m.group(2))
+    return m.group(1), float(m.group(2).lstrip(">"))
 
 
 def residual(children) -> float:
@@ -614,14 +618,14 @@ def test_click_shows_both_heads_predictions(resources, state, far, name):
         ref = m.inverter.invert(np.array([x, y]))
         p = a.head.predict_proba(ref.hidden[None, :])[0]
         k = int(np.argmax(p))
-        assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
+        assert prediction(children) == (str(ref.predicted), pytest.approx(shown_value(ref.confidence), abs=0.006))
         label, pct = rbf_prediction(children)
-        assert label == names[k] and pct == pytest.approx(100 * p[k], abs=0.006)
+        assert label == names[k] and pct == pytest.approx(shown_value(p[k]), abs=0.006)
         (table,) = find(children, lambda c: type(c).__name__ == "Table")
         rows = [text_of(r).split() for r in find(table, lambda c: type(c).__name__ == "Tr")][1:]
         assert [r[0] for r in rows] == names
-        np.testing.assert_allclose([float(r[1].rstrip("%")) for r in rows], 100 * ref.proba, atol=0.006)
-        np.testing.assert_allclose([float(r[2].rstrip("%")) for r in rows], 100 * p, atol=0.006)
+        np.testing.assert_allclose([float(r[1].strip(">%")) for r in rows], [shown_value(v) for v in ref.proba], atol=0.006)
+        np.testing.assert_allclose([float(r[2].strip(">%")) for r in rows], [shown_value(v) for v in p], atol=0.006)
 
 
 def test_rbf_accuracy_is_stated_beside_the_linear_one(resources, state):
@@ -683,7 +687,7 @@ def test_valid_click_outside_shows_the_nearest_reachable_point(resources, state,
         pixels = drawn(out["image"])
         assert pixels.min() >= 0 and pixels.max() <= 1
         np.testing.assert_allclose(pixels, ref.image, atol=1e-6)
-        assert prediction(children) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
+        assert prediction(children) == (str(ref.predicted), pytest.approx(shown_value(ref.confidence), abs=0.006))
         # the same response marks the click and the nearest point on both maps, and resets the slider
         assert_marks(state, "identity", out, (x, y), q)
         assert out["null"] == 0 and idle_readout(out["null_result"])
@@ -701,7 +705,7 @@ def test_tanh_valid_clicks(resources, state):
     # inside the estimate: a valid image
     out = run(state, "click", "tanh", click_data=click(0.3, -0.5), valid=True)
     ref = inv.invert(np.array([0.3, -0.5]), valid=True)
-    assert prediction(out["result"]) == (str(ref.predicted), pytest.approx(100 * ref.confidence, abs=0.006))
+    assert prediction(out["result"]) == (str(ref.predicted), pytest.approx(shown_value(ref.confidence), abs=0.006))
     assert "(estimated)" in text_of(out["result"])
     pixels = drawn(out["image"])
     assert pixels.min() >= 0 and pixels.max() <= 1

@@ -12,11 +12,11 @@ from dash import no_update
 from PIL import Image
 
 from app import ids
-from app.pages.mnist import own as own_mod
+from app.components import percent
 from app.pages.mnist.callbacks import update_from_link
 from app.pages.mnist.own_callbacks import OWN_OUTPUTS, update_export, update_own
 from app.pages.mnist.preview import hover_data, preview
-from fooling.digits import decode_digit, digit_from_array, encode_digit
+from fooling.digits import decode_digit, encode_digit
 from fooling.export import verify_record
 from fooling.network import forward
 from fooling.walk import trace_ray, walk
@@ -53,7 +53,7 @@ def drawn_pixels(patch) -> np.ndarray:
 
 def test_an_uploaded_held_out_digit_gets_the_librarys_prediction(state):
     v = state.view("identity")
-    X, y = v.model.split.X_test, v.model.split.y_test
+    X = v.model.split.X_test
     for i in (0, 1, 5, 11):
         out = own(state, "upload", upload=png_url(X[i]))
         assert out["own"]["source"] == "upload" and isinstance(out["own"]["code"], str)
@@ -154,7 +154,7 @@ def test_walking_a_digit_away_is_believed_more_and_the_change_is_reported(state)
         if t:
             assert f"L2 {mv.change_l2:.3f}, largest {mv.change_max:.3f}" in text
             assert out["marks"]["walked"] == pytest.approx([float(mv.target[0]), float(mv.target[1])])
-    assert mv.confidence >= 0.99 and "100.00%" in text or f"{100 * mv.confidence:.2f}%" in text
+    assert mv.confidence >= 0.99 and percent(mv.confidence) in text
     valid = own(state, "walk", walk=10.0, valid=True, own={"code": code, "source": "upload"})
     assert "still a valid image" in text_of(valid["result"]) or "No image with pixels" in text_of(valid["result"])
 

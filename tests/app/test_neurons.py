@@ -20,8 +20,9 @@ from fooling.attacks import normalized_pattern, overlay, overlay_sweep
 from fooling.network import forward
 from fooling.neurons import activation_sparsity, activity_weighted_average, effective_weights
 from tests.app._text import text, texts  # noqa: F401 -- shared helpers
+from tests.conftest import shown_value
 
-PREDICTION = re.compile(r"Prediction: (\d) \((\d+\.\d\d)%\)")
+PREDICTION = re.compile(r"Prediction: (\d) \((>?\d+\.\d\d)%\)")
 NOT_NUMBERS = [None, "x", "", [1], {}, {"value": 1}, True, False]
 NON_FINITE = [math.nan, math.inf, -math.inf]
 
@@ -103,7 +104,7 @@ def test_layout_has_every_element_and_the_default_attack(neurons_state, attack):
     sweep = attack["sweeps"][True]
     m = PREDICTION.search(text(tree))
     assert m.group(1) == "7"
-    assert float(m.group(2)) == pytest.approx(100 * sweep.confidence[0], abs=0.006)
+    assert float(m.group(2).lstrip(">")) == pytest.approx(shown_value(sweep.confidence[0]), abs=0.006)
 
 
 def test_arrays_are_computed_once_per_process(dash_app, monkeypatch):
@@ -221,7 +222,7 @@ def test_attack_flips_the_prediction_beyond_the_flip_strength(neurons_state, att
         i = int(round(s * 100))
         label, pct = PREDICTION.search(text(result)).groups()
         assert label == str(sweep.predicted[i])
-        assert float(pct) == pytest.approx(100 * sweep.confidence[i], abs=0.006)
+        assert float(pct.lstrip(">")) == pytest.approx(shown_value(sweep.confidence[i]), abs=0.006)
         assert f"P(0) = {100 * sweep.target_proba[i]:.2f}%" in text(result)
         want = overlay(attack["image"], attack["pattern"], s, clip=(0, 1) if clip else None)[0]
         np.testing.assert_allclose(z_of(image), want.reshape(28, 28)[::-1], atol=1e-6)
@@ -272,7 +273,7 @@ def test_other_pairs_use_the_first_correct_source(neurons_state, model):
     _, _, result = page.update_attack(neurons_state, "3", "8", True, 3.0)
     label, pct = PREDICTION.search(text(result)).groups()
     assert label == str(sweep.predicted[-1])
-    assert float(pct) == pytest.approx(100 * sweep.confidence[-1], abs=0.006)
+    assert float(pct.lstrip(">")) == pytest.approx(shown_value(sweep.confidence[-1]), abs=0.006)
     assert f"#{row}" in text(result)
 
 
@@ -338,7 +339,7 @@ def test_post_attack_gives_the_core_prediction(dash_app, attack):
     label, pct = PREDICTION.search(text(resp[ids.ATTACK_RESULT]["children"])).groups()
     i = int(round(s * 100))
     assert label == "0" == str(sweep.predicted[i])
-    assert float(pct) == pytest.approx(100 * sweep.confidence[i], abs=0.006)
+    assert float(pct.lstrip(">")) == pytest.approx(shown_value(sweep.confidence[i]), abs=0.006)
     assert "operations" in json.dumps(resp[ids.ATTACK_CURVE]["figure"])  # a Patch, not a figure
     want = overlay(attack["image"], attack["pattern"], s)[0].reshape(28, 28)[::-1]
     np.testing.assert_allclose(z_of(resp[ids.ATTACK_IMAGE]["figure"]), want, atol=1e-6)

@@ -15,7 +15,7 @@ from app.pages import svm as svm_page
 from app.pages.svm import callbacks as svm
 from app.pages.svm import compute as svm_compute
 from app.resources import IRIS_BOUNDS
-from app.components import link_zoom_js
+from app.components import link_zoom_js, percent as percent_text
 from tests.app.test_iris import BAD_CLICKS, is_message, library, marker_code, post, predictions, text
 
 MODELS = ("svm_linear", "svm_rbf")
@@ -52,7 +52,7 @@ def test_click_shows_both_models_side_by_side_and_marks_both_maps(resources, svm
     assert shown.index("Linear SVM") < shown.index("RBF SVM")
     for m in MODELS:
         for name, q in zip(resources.iris.names, library(resources, m, *point)[2]):
-            assert f"{name}{100 * q:.2f}%" in shown
+            assert f"{name}{percent_text(q)}" in shown
     assert marker == {"point": [point[0], point[1]]}  # one store; both maps draw its marker
 
 

@@ -10,8 +10,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from app.resources import IRIS_BOUNDS, IRIS_DATA_BOUNDS
 from tests.browser.conftest import console_errors, emit_click, marker
+from tests.conftest import shown_value
 
-PREDICTION = re.compile(r"Prediction: (\w+) \((\d+\.\d\d)%\)")
+PREDICTION = re.compile(r"Prediction: (\w+) \((>?\d+\.\d\d)%\)")
 TIMEOUT = 20
 
 
@@ -35,13 +36,13 @@ def _marker(dash_duo, graph_id: str = "iris-map"):
 def _prediction(dash_duo, selector: str = "#iris-result") -> list[tuple[str, float]]:
     dash_duo.wait_for_contains_text(selector, "Prediction:", timeout=TIMEOUT)
     text = dash_duo.find_element(selector).text.replace("\n", " ")
-    return [(m.group(1), float(m.group(2))) for m in PREDICTION.finditer(text)]
+    return [(m.group(1), float(m.group(2).lstrip(">"))) for m in PREDICTION.finditer(text)]
 
 
 def _library(resources, x, y, name="logistic"):
     p = resources.iris.models[name].predict_proba(np.array([[x, y]]))[0]
     k = int(np.argmax(p))
-    return resources.iris.names[k], round(100 * float(p[k]), 2)
+    return resources.iris.names[k], shown_value(p[k])
 
 
 def test_real_mouse_click_on_the_map_shows_the_models_answer(dash_duo, dash_app, resources):

@@ -11,13 +11,14 @@ import time
 import numpy as np
 
 from app import ids
+from app.components import percent
 from fooling.inversion import InversionError
 from tests.browser.conftest import console_errors
 from tests.browser.test_mnist import open_page
 
 N_POINTS = 20
 LINE = f"#{ids.MNIST_HOVER}"
-SHOWN = re.compile(r"^(\S+) \((\d+\.\d\d)%\) at \((\S+), (\S+)\)")
+SHOWN = re.compile(r"^(\S+) \((>?\d+\.\d\d)%\) at \((\S+), (\S+)\)")
 
 AXES = """
 const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
@@ -157,7 +158,7 @@ def hover_checks(dash_duo, name: str, inverter, points, source: str, graph: str 
         text = dash_duo.find_element(LINE).text
         m = SHOWN.match(text)
         assert m, text
-        assert m.group(1) == str(ref.predicted) and m.group(2) == f"{100 * ref.confidence:.2f}"
+        assert m.group(1) == str(ref.predicted) and m.group(2) + "%" == percent(ref.confidence)
         shown = (float(m.group(3)), float(m.group(4)))  # 4 significant digits (toPrecision)
         assert abs(shown[0] - bx) <= 5e-4 * abs(bx) and abs(shown[1] - by) <= 5e-4 * abs(by), (text, bx, by)
         assert ("preview from the server" in text) == (source == "server"), text

@@ -27,6 +27,7 @@ from fooling.uploads import digit_from_data_url
 from fooling.walk import walk
 from tests.browser.conftest import console_errors, emit_click, marker
 from tests.browser.test_mnist import PRED, open_page, wait_for_prediction
+from tests.conftest import shown_value
 
 OWN = f"#{ids.MNIST_OWN_RESULT}"
 CHANGE = re.compile(r"pixel change: L2 (\d+\.\d{3}), largest (\d+\.\d{3})")
@@ -76,7 +77,7 @@ def wait_own(dash_duo, pred, what: str, timeout: float = 20) -> str:
 def own_prediction(text: str) -> tuple[str, float]:
     m = PRED.search(text)
     assert m, text
-    return m.group(1), float(m.group(2))
+    return m.group(1), float(m.group(2).lstrip(">"))
 
 
 def own_pixels(dash_duo) -> np.ndarray:
@@ -216,7 +217,7 @@ def test_a_vertical_stroke_drawn_on_the_pad_is_a_one_and_clear_clears(dash_duo, 
     x = as_link(digit_from_data_url(png, max_bytes=300_000))
     assert store(dash_duo, ids.MNIST_OWN) == {"code": encode_digit(x), "source": "drawing"}
     k, conf = predict(m, x)
-    assert (str(k), f"{100 * conf:.2f}") == (label, f"{pct:.2f}")
+    assert (str(k), f"{shown_value(conf):.2f}") == (label, f"{pct:.2f}")
     np.testing.assert_allclose(own_pixels(dash_duo), x, atol=1e-6)
     h = forward(m.net, x, m.hidden_layer)
     own_mark = marker(dash_duo, ids.MNIST_MAP, "own")
@@ -242,7 +243,7 @@ def test_a_vertical_stroke_drawn_on_the_pad_is_a_one_and_clear_clears(dash_duo, 
     assert store(dash_duo, ids.MNIST_OWN) == {"code": encode_digit(x2), "source": "drawing"}
     k2, conf2 = predict(m, x2)
     text = wait_own(dash_duo, lambda t: PRED.search(t) is not None and t != text, "no answer to the second stroke")
-    assert own_prediction(text) == (str(k2), float(f"{100 * conf2:.2f}"))
+    assert own_prediction(text) == (str(k2), shown_value(conf2))
     assert banner_closed(dash_duo)
     assert console_errors(dash_duo) == []
 
@@ -264,7 +265,7 @@ def _walk_checks(dash_duo, m, x: np.ndarray, t: float, previous: str) -> str:
                     and ((want in s) if want else "walked" not in s), f"no walk to t = {t:g}")
     mv = walk(m, x, t)
     label, pct = own_prediction(text)
-    assert label == str(mv.predicted) and f"{pct:.2f}" == f"{100 * mv.confidence:.2f}", (text, mv.confidence)
+    assert label == str(mv.predicted) and f"{pct:.2f}" == f"{shown_value(mv.confidence):.2f}", (text, mv.confidence)
     change = CHANGE.search(text)
     if t > 0:
         assert change and change.groups() == (f"{mv.change_l2:.3f}", f"{mv.change_max:.3f}"), text
@@ -295,7 +296,7 @@ def test_an_uploaded_held_out_digit_gets_the_librarys_answer_and_walks_away(dash
     upload(dash_duo, path)
     text = wait_own(dash_duo, lambda t: PRED.search(t) is not None, "no prediction after the upload")
     label, pct = own_prediction(text)
-    assert (label, f"{pct:.2f}") == (str(k), f"{100 * conf:.2f}")
+    assert (label, f"{pct:.2f}") == (str(k), f"{shown_value(conf):.2f}")
     assert store(dash_duo, ids.MNIST_OWN) == {"code": encode_digit(x), "source": "upload"}
     np.testing.assert_allclose(own_pixels(dash_duo), x, atol=1e-6)
     h = forward(m.net, x, m.hidden_layer)
@@ -358,7 +359,7 @@ def test_an_uploaded_held_out_digit_gets_the_librarys_answer_and_walks_away(dash
     while time.time() < end and (store(dash_duo, ids.MNIST_OWN) or {}).get("source") != "upload":
         time.sleep(0.1)
     assert store(dash_duo, ids.MNIST_OWN) == {"code": encode_digit(x), "source": "upload"}
-    text = wait_own(dash_duo, lambda t: own_prediction(t) == (str(k), float(f"{100 * conf:.2f}")) if PRED.search(t)
+    text = wait_own(dash_duo, lambda t: own_prediction(t) == (str(k), shown_value(conf)) if PRED.search(t)
                     else False, "the same file again: not its answer")
     assert banner_closed(dash_duo)
     assert console_errors(dash_duo) == []
@@ -439,7 +440,7 @@ def test_every_bad_upload_gets_a_message_and_keeps_the_digit_there_was(dash_duo,
     x = decode_digit(kept["code"])
     text = wait_own(dash_duo, lambda t: "walked 0.1 data radii" in t, "the kept digit does not walk")
     mv = walk(m, x, 0.1)
-    assert own_prediction(text) == (str(mv.predicted), float(f"{100 * mv.confidence:.2f}"))
+    assert own_prediction(text) == (str(mv.predicted), shown_value(mv.confidence))
     assert console_errors(dash_duo) == []
 
 

@@ -16,7 +16,7 @@ from fooling.network import forward
 from fooling.neurons import activity_weighted_average, effective_weights
 from tests.browser.conftest import WINDOW, console_errors
 
-PREDICTION = re.compile(r"Prediction: (\d) \((\d+\.\d\d)%\)")
+PREDICTION = re.compile(r"Prediction: (\d) \((>?\d+\.\d\d)%\)")
 TIMEOUT = 20
 GRAPHS = ("neurons-effective", "neurons-average", "neurons-sparsity", "attack-image", "attack-curve")
 

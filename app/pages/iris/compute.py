@@ -6,6 +6,7 @@ import numpy as np
 
 from fooling.lazy import cached
 
+from ...components import percent
 from ...figures import HALF_TRACE, THIRD_TRACE, make_iris_figure, trace_index
 from ...petals import prediction
 from ...resources import IRIS_BOUNDS, IRIS_DATA_BOUNDS
@@ -50,7 +51,7 @@ class State:
                 "region runs on without end. Its confidence grows with the distance from those "
                 "lines, not with closeness to any flower: it is highest far from the data. "
                 f"No flower has negative petals, yet at ({x:g}, {y:g}) the model says {label} "
-                f"with {100 * conf:.2f}% confidence.")
+                f"with {percent(conf)} confidence.")
 
     def warm(self) -> "State":
         _ = self.figure, self.overlay_traces, self.intro

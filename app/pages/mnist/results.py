@@ -14,7 +14,7 @@ from fooling.network import forward
 from fooling.reachable import contains
 
 from ... import ids
-from ...components import message, result_block
+from ...components import message, percent, result_block
 from ...images import patch_digit
 from .compute import BLANK_TITLE, EXACT, State
 from .text import fmt
@@ -23,7 +23,7 @@ __all__ = ["density_items", "image_title", "moved_result", "null_idle", "point_r
 
 
 def _pct(p: float) -> str:
-    return f"{100 * float(p):.2f}%"
+    return percent(p)
 
 
 def image_title(valid: bool, near) -> str:
