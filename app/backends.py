@@ -1,14 +1,14 @@
 """Where /lab's job records and trained networks live: a local folder, or Redis.
 
-* :class:`DiskBackend` (no Redis): a ``diskcache`` database in the cache folder, shared by
-  every process of one machine (gunicorn's workers and the job processes they start).
+* :class:`DiskBackend` (no Redis): JSON files in the cache folder, changed under a file lock,
+  shared by every process of one machine (gunicorn's workers and the job processes they start).
 * :class:`RedisBackend` (``REDIS_URL``): the same records in Redis, shared by every web
   container and Celery worker that reaches it; trained networks travel through it as npz
   bytes with a time to live, so web containers need no disk in common with the workers.
 
-Both keep JSON, never pickles: :class:`JsonDisk` makes ``diskcache`` (Dash's job results
-and progress go through it too) store every value as JSON or raw bytes, and refuse to read
-a pickled entry. :class:`Artifacts` puts trained networks in a local folder, backed by the
+Both keep JSON, never pickles; :class:`JsonDisk` makes the ``diskcache`` that Dash's default
+manager keeps job results and progress in store every value as JSON or raw bytes, and refuse
+to read a pickled entry. :class:`Artifacts` puts trained networks in a local folder, backed by the
 backend's bytes store when there is one.
 """
 
@@ -57,43 +57,73 @@ def open_cache(directory: Path) -> diskcache.Cache:
 
 
 class DiskBackend:
-    """Job records in a ``diskcache`` database (one machine).
+    """Job records as JSON files in a folder (one machine), changed under an exclusive ``flock``.
+
+    A record is written to a temporary file and renamed over the old one, so a reader never
+    sees half a record and needs no lock; a writer that dies releases its lock with its
+    process. (Not SQLite: under a flood, its locks on a busy 2-core machine timed out.)
 
     Parameters
     ----------
     directory : path-like
+    timeout : float
+        Longest wait for the lock, seconds (then :class:`BackendError`).
     """
 
     shared_bytes = False
 
-    def __init__(self, directory):
+    def __init__(self, directory, timeout: float = 10.0):
         self.directory = Path(directory)
-        self._cache: diskcache.Cache | None = None
-        self._pid = None
+        self.timeout = float(timeout)
 
-    @property
-    def cache(self) -> diskcache.Cache:
-        if self._cache is None or self._pid != os.getpid():  # never use a connection across fork
-            self._cache, self._pid = open_cache(self.directory), os.getpid()
-        return self._cache
+    def _path(self, name: str) -> Path:
+        if not re.match(r"^[A-Za-z0-9_-]{1,64}$", name):
+            raise ValueError("not a record name")
+        return self.directory / f"{name}.json"
+
+    def _load(self, path: Path) -> dict:
+        try:
+            value = json.loads(path.read_text())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            raise BackendError(f"the job record {path} cannot be read ({exc})") from exc
+        return value if isinstance(value, dict) else {}
 
     def update(self, name: str, fn: Callable[[dict], Any]) -> Any:
         """Apply ``fn`` to the record ``name`` (a dict, changed in place) atomically; its result."""
+        import fcntl
+        import time
+
+        path = self._path(name)
         try:
-            with self.cache.transact():
-                value = self.cache.get(name) or {}
-                result = fn(value)
-                self.cache.set(name, value)
-            return result
-        except (OSError, diskcache.Timeout) as exc:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with open(path.with_suffix(".lock"), "a+") as lock:
+                end = time.monotonic() + self.timeout
+                while True:
+                    try:
+                        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > end:
+                            raise BackendError(f"the job record {path} stayed locked for {self.timeout:g} s") from None
+                        time.sleep(0.002)
+                try:
+                    value = self._load(path)
+                    result = fn(value)
+                    fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.", suffix=".tmp")
+                    with os.fdopen(fd, "w") as f:
+                        json.dump(value, f)
+                    os.replace(tmp, path)
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
+        except OSError as exc:
             raise BackendError(f"the job records in {self.directory} cannot be used ({exc})") from exc
+        return result
 
     def read(self, name: str) -> dict:
         """The record ``name`` as it stands (no lock: a snapshot)."""
-        try:
-            return self.cache.get(name) or {}
-        except (OSError, diskcache.Timeout) as exc:
-            raise BackendError(f"the job records in {self.directory} cannot be used ({exc})") from exc
+        return self._load(self._path(name))
 
     def get_bytes(self, key: str) -> bytes | None:
         return None

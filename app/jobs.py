@@ -151,7 +151,8 @@ class Jobs:
                 if self.settings.redis_url:
                     self._manager = LabCelery(make_celery(self.settings), self.registry)
                 else:
-                    self._manager = LabDiskcache(self.cache_dir / "jobs", self.registry)
+                    # its own database: Dash holds a write lock while it kills a finished job
+                    self._manager = LabDiskcache(self.cache_dir / "dash-jobs", self.registry)
             return self._manager
 
 

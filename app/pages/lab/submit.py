@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from dash import no_update
@@ -20,6 +21,7 @@ __all__ = ["OUTPUTS", "update_lab_submit"]
 OUTPUTS = ("message", "ticket", "outcome", "write", "progress", "bar", "session") + FORM
 """What :func:`update_lab_submit` answers, in order (then the form's values)."""
 _KEEP = (no_update,) * len(FORM)
+log = logging.getLogger(__name__)
 
 
 def _go(state: State, spec, session: str, *, write: bool) -> tuple:
@@ -32,7 +34,8 @@ def _go(state: State, spec, session: str, *, write: bool) -> tuple:
             return None, no_update, outcome, search, "loading the stored network", 100
         admission = state.jobs.registry.admit(session, key, spec.query(), epochs=spec.epochs,
                                               fingerprint=state.fingerprint, resolution=state.grid)
-    except BackendError:
+    except BackendError as exc:
+        log.warning("lab: %s", exc)
         return (message("The job queue cannot be reached right now: nothing was started. Try again in a minute.",
                         "danger"), no_update, no_update, no_update, no_update, no_update)
     if admission.nonce is None:
