@@ -6,7 +6,8 @@ The app shell holds the ``dcc.Location`` (:data:`app.ids.URL`) and two stores:
   into ``{key: [values]}`` with hard limits (a 10 MB link never reaches the server: it
   becomes ``{"__error__": message}``), so a page's callback takes it as an input;
 * :data:`app.ids.URL_WRITTEN` — the last query a page wrote itself, so that its own
-  writes are not read back as a navigation (back and forward are).
+  writes are not read back as a navigation (back and forward are: the sanitizer skips a
+  write once, so going forward to the address last written is read as a navigation).
 
 A page reads the query with :func:`read` (typed parameters with defaults; anything
 hostile falls back to the default with a short note), and registers a clientside
@@ -25,7 +26,7 @@ from dash import Input, Output, State
 from . import ids
 from .components import BadInput
 
-__all__ = ["MAX_QUERY", "Param", "SANITIZE_JS", "query_string", "read", "register_shell", "writer"]
+__all__ = ["MAX_QUERY", "Param", "SANITIZE_JS", "query_string", "read", "register_shell", "shown_value", "writer"]
 
 MAX_QUERY = 16384
 """Longest query string read at all (characters)."""
@@ -37,7 +38,23 @@ SANITIZE_JS = """
 function(search, written) {
     const dc = window.dash_clientside;
     if (typeof search !== 'string') { search = ''; }
-    if (written && written.search === search) { return dc.no_update; }
+    // a page's own write read back: not a navigation; but only once, so that forward (or back)
+    // to that very address later is read as one (the mark stays in the store until the next write)
+    if (written && written.search === search) {
+        const mark = JSON.stringify(written);
+        if (window.foolingWrittenSeen !== mark) { window.foolingWrittenSeen = mark; return dc.no_update; }
+    }
+    // a link read (opened, typed, back or forward): the page's next write, unless the user acts
+    // first, only completes that link (defaults filled in, bad values dropped), so it replaces
+    // the history entry instead of adding one (Back would read the link again, which would be
+    // completed and pushed again: Back could never leave the page)
+    window.foolingLinkRead = true;
+    if (!window.foolingLinkListen) {
+        window.foolingLinkListen = true;
+        const acted = function () { window.foolingLinkRead = false; };
+        document.addEventListener('pointerdown', acted, true);
+        document.addEventListener('keydown', acted, true);
+    }
     if (search.length > %(max_query)d) {
         return {__error__: 'That link is too long to read (' + search.length + ' characters); showing the default view.'};
     }
@@ -99,6 +116,15 @@ def flag(text: str) -> bool:
     raise BadInput("not 0 or 1")
 
 
+def shown_value(text: str, limit: int = 24) -> str:
+    """A link's value as a note quotes it: cut to ``limit`` characters, and every character that
+    does not print as itself escaped (``\\u202e``: a right-to-left override in a link would
+    otherwise turn the page's note around, a control character hide in it)."""
+    out = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+                  for c in text[:limit])
+    return out if len(text) < limit and len(out) < limit else out[:limit - 3] + "..."
+
+
 def read(query: Any, params: list[Param]) -> tuple[dict, list[str], bool]:
     """The page's parameters from the shell's parsed query.
 
@@ -136,7 +162,7 @@ def read(query: Any, params: list[Param]) -> tuple[dict, list[str], bool]:
         try:
             values[p.name] = p.parse(raw[0])
         except BadInput as exc:
-            shown = raw[0] if len(raw[0]) < 24 else raw[0][:21] + "..."
+            shown = shown_value(raw[0])
             notes.append(f"'{p.name}={shown}' is {exc}; using the default.")
     return values, notes, present
 
@@ -165,8 +191,11 @@ def writer(app, js_values: str, inputs: list, *, states: list | None = None) -> 
     js = f"""
 function({args}) {{
     const dc = window.dash_clientside, nu = dc.no_update;
+    // the first write after a link was read, before the user acted, completes that link
+    const completes = window.foolingLinkRead === true;
+    window.foolingLinkRead = false;
     const values = (function({args}) {{ {js_values} }})({args});
-    if (!values) {{ return [nu, nu]; }}
+    if (!values) {{ return [nu, nu, nu]; }}
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(values)) {{
         if (v === null || v === undefined) {{ continue; }}
@@ -179,11 +208,22 @@ function({args}) {{
     const same = [...params.keys()].length === [...now.keys()].length && [...params.entries()].every(
         ([k, v]) => now.getAll(k).length === 1 && (now.get(k) === v ||
                     (isFinite(Number(v)) && Number(now.get(k)) === Number(v))));
-    if (same) {{ return [nu, nu]; }}
-    return [search, {{search: search}}];
+    if (same) {{ return [nu, nu, nu]; }}
+    window.foolingWrites = (window.foolingWrites || 0) + 1;  // each write its own mark, even to an address seen before
+    let href = nu;
+    if (completes) {{
+        // the address changed here already, and dcc.Location told the new href too: it then
+        // takes the new search without pushing (an old href would be pushed back)
+        try {{
+            window.history.replaceState(window.history.state, '', window.location.pathname + search + window.location.hash);
+            href = window.location.href;
+        }} catch (e) {{ /* pushed instead */ }}
+    }}
+    return [search, href, {{search: search, n: window.foolingWrites}}];
 }}
 """
     app.clientside_callback(js, Output(ids.URL, "search", allow_duplicate=True),
+                            Output(ids.URL, "href", allow_duplicate=True),
                             Output(ids.URL_WRITTEN, "data", allow_duplicate=True), *inputs, *(states or []),
                             prevent_initial_call=True)
 

@@ -184,6 +184,13 @@ def test_an_own_digit_from_a_link(state):
     assert own(state, "url", query={}) == {k: no_update for k in OWN_OUTPUTS}
     huge = own(state, "url", query={"own": ["A" * 4096]})
     assert "'own=" in text_of(huge["result"]) and huge["own"] is no_update
+    # an opened link's first call comes from the network toggle its link set: the digit is read
+    first = own(state, "network", network="tanh", query={"own": [code], "walk": ["3"]})
+    assert first["own"]["code"] == code and first["walk"] == 3.0
+    # once a digit is stored, a network change walks the stored digit, not the link's
+    other = encode_digit(state.view("identity").model.split.X_test[5])
+    later = own(state, "network", query={"own": [code], "walk": ["3"]}, own={"code": other, "source": "upload"})
+    assert later["own"]["code"] == other and later["walk"] is no_update
 
 
 def test_the_main_view_from_a_link(state):

@@ -10,7 +10,7 @@ from dash import Input, Output, Patch, State as DashState, no_update
 from ... import ids
 from ...components import BadInput, check_choice, message, triggered_id
 from ...links import Param, choice, read, writer
-from .compute import VIEWS, State
+from .compute import DEFAULT_MODEL, VIEWS, State
 from .text import curves_note, density_note, overview_text, table, table_rows
 
 __all__ = ["register", "update_density", "update_overview"]
@@ -64,6 +64,12 @@ def update_from_link(state: State, query: Any, model: Any = no_update, view: Any
     and ``view`` (sent back as they are: the density map's first drawing waits on this
     callback, and the browser would not run it after a no_update)."""
     params = [Param("model", choice(tuple(state.planes))), Param("view", choice(tuple(VIEWS)))]
+    # what is sent back must be sendable: a crafted state (a number past 64 bits, a dict) would
+    # fail the response; a string the density map's own check answers with a message
+    if model is not no_update and not isinstance(model, str):
+        model = DEFAULT_MODEL if DEFAULT_MODEL in state.planes else next(iter(state.planes))
+    if view is not no_update and not isinstance(view, str):
+        view = next(iter(VIEWS))
     values, notes, present = read(query, params)
     if not present and not notes:
         return model, view, no_update

@@ -32,6 +32,10 @@ def update_iris_result(state: State, trigger: Any, click_data: Any, query: Any =
             if xy is None:
                 return (message(" ".join(notes), "info") if notes else no_update), no_update
             x, y = xy
+            # a link to one of the essay's points shows the essay's answer beside ours, as its probe does
+            for (px, py), label, p_essay in res.essay["iris_probes"]:
+                if (float(px), float(py)) == (x, y):
+                    essay = (label, float(p_essay))
         elif isinstance(trigger, dict) and trigger.get("type") == ids.IRIS_PROBE:
             i = trigger.get("index")
             probes = res.essay["iris_probes"]

@@ -160,7 +160,9 @@ def update_from_link(state: State, query: Any, network: Any, valid: Any) -> tupl
         return _NOTHING + (no_update,) * len(LINK_OUTPUTS)
     current = network if isinstance(network, str) and network in state.networks else next(iter(state.networks))
     name = values["net"] or current
-    pixels_valid = values["valid"] if values["valid"] is not None else valid is True
+    # a link without ``valid`` asks for every pixel value (the writer leaves valid=0 out): not
+    # the checkbox as it is, or Back from a checked view would keep it checked
+    pixels_valid = values["valid"] if values["valid"] is not None else False
     null = values["null"] or 0.0
     if (values["x"] is None) != (values["y"] is None):
         notes.append("A link to a point needs both x and y.")

@@ -55,6 +55,10 @@ def update_own(state: State, trigger: str, *, network: Any, valid: Any = False, 
     walk : the walk slider (data radii); query : the shell's parsed query; own : the stored digit
     """
     limit = state.res.settings.max_upload
+    if trigger in ("network", "valid") and own is None and isinstance(query, dict) and "own" in query:
+        # an opened link's first call: the page's link callback sets the network and the
+        # checkbox first, and this call comes from them; the digit is still the link's to read
+        trigger = "url"
     try:
         name = check_choice(network, tuple(state.networks), "network")
         pixels_valid = check_bool(valid, "keep pixels in [0, 1]")
