@@ -225,6 +225,25 @@ def link_zoom(app, a: str, b: str) -> None:
         Input(a, "relayoutData"), Input(b, "relayoutData"), prevent_initial_call=True)
 
 
+_RELAY_JS = """
+function(click) {
+    const nu = window.dash_clientside.no_update;
+    if (!click || !Array.isArray(click.points) || !click.points.length) { return nu; }
+    const p = click.points[0];
+    return {points: [{x: p.x, y: p.y}]};
+}
+"""
+
+
+def relay_click(app, source: str, target: str) -> None:
+    """A click on graph ``source`` is relayed, in the browser, as a click at the same point on
+    ``target``: the two maps of one plane share one inversion callback."""
+    from dash import Input, Output
+
+    app.clientside_callback(_RELAY_JS, Output(target, "clickData"), Input(source, "clickData"),
+                            prevent_initial_call=True)
+
+
 _MARKERS_JS = """
 function(data) {
     const fields = %(fields)s, marks = {};

@@ -22,7 +22,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-__all__ = ["CacheError", "artifact_key", "cache_dir", "jsonable", "load", "load_or_build", "save"]
+__all__ = ["CacheError", "artifact_key", "cache_dir", "jsonable", "load", "load_or_build", "plain", "save", "unpack"]
 
 _META = "__meta__"
 
@@ -51,6 +51,19 @@ def jsonable(value):
     return json.loads(json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
+def plain(arrays: Mapping[str, np.ndarray], meta: Mapping | None = None) -> dict[str, np.ndarray]:
+    """``arrays`` as ``np.savez`` keyword arguments, with ``meta`` as JSON under the metadata
+    key; object arrays (which only pickle could read back) raise :class:`TypeError`."""
+    clean = {}
+    for name, value in arrays.items():
+        a = np.asarray(value)
+        if a.dtype == object:
+            raise TypeError(f"array {name!r} has dtype object; artifacts hold plain arrays only")
+        clean[name] = a
+    clean[_META] = np.array(json.dumps(dict(meta or {}), sort_keys=True, default=str))
+    return clean
+
+
 def save(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mapping | None = None) -> Path:
     """Write ``arrays`` and ``meta`` to ``path`` atomically.
 
@@ -69,13 +82,7 @@ def save(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mappin
         The file could not be written (nothing is left behind).
     """
     path = Path(path)
-    clean = {}
-    for name, value in arrays.items():
-        a = np.asarray(value)
-        if a.dtype == object:
-            raise TypeError(f"array {name!r} has dtype object; artifacts hold plain arrays only")
-        clean[name] = a
-    clean[_META] = np.array(json.dumps(dict(meta or {}), sort_keys=True, default=str))
+    clean = plain(arrays, meta)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     try:
@@ -87,6 +94,17 @@ def save(path: str | os.PathLike, arrays: Mapping[str, np.ndarray], meta: Mappin
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def unpack(source) -> tuple[dict[str, np.ndarray], dict]:
+    """The arrays and metadata of what :func:`plain` packed, from a path or a binary file
+    object, read with ``allow_pickle=False``; raises whatever reading it raised."""
+    with np.load(source, allow_pickle=False) as z:
+        arrays = {name: z[name] for name in z.files}
+    meta = json.loads(str(arrays.pop(_META)))
+    if not isinstance(meta, dict):
+        raise ValueError("metadata is not a JSON object")
+    return arrays, meta
 
 
 def load(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
@@ -104,11 +122,7 @@ def load(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict]:
     """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {name: z[name] for name in z.files}
-        meta = json.loads(str(arrays.pop(_META)))
-        if not isinstance(meta, dict):
-            raise ValueError("metadata is not a JSON object")
+        arrays, meta = unpack(path)
     except FileNotFoundError as exc:
         raise CacheError(f"artifact {path} does not exist") from exc
     except Exception as exc:  # noqa: BLE001 -- any failure to read means the file is unusable

@@ -19,7 +19,6 @@ plain arrays and JSON metadata, stored as ``.npz`` bytes (:func:`to_bytes`,
 from __future__ import annotations
 
 import io
-import json
 import time
 import warnings
 from typing import Callable, Mapping
@@ -41,7 +40,6 @@ BUNDLE_RS = (1, 2, 5, 10)
 """Disc sizes (data radii) of the fooling rates in a bundle."""
 RATE_RESOLUTION = 201
 """Grid cells per side of the fooling-rate discs (as ``reproduce`` uses)."""
-_META = "__meta__"
 
 
 class TrainingStopped(Exception):
@@ -204,15 +202,8 @@ def read_bundle(arrays: Mapping[str, np.ndarray], meta: Mapping, spec: LabSpec) 
 
 def to_bytes(arrays: Mapping[str, np.ndarray], meta: Mapping) -> bytes:
     """``.npz`` bytes (compressed) of plain arrays and JSON metadata; object arrays are refused."""
-    clean = {}
-    for name, value in arrays.items():
-        a = np.asarray(value)
-        if a.dtype == object:
-            raise TypeError(f"array {name!r} has dtype object; bundles hold plain arrays only")
-        clean[name] = a
-    clean[_META] = np.array(json.dumps(dict(meta), sort_keys=True, default=str))
     buf = io.BytesIO()
-    np.savez_compressed(buf, **clean)
+    np.savez_compressed(buf, **store.plain(arrays, meta))
     return buf.getvalue()
 
 
@@ -225,11 +216,6 @@ def from_bytes(data: bytes) -> tuple[dict[str, np.ndarray], dict]:
         Not an npz of plain arrays with metadata.
     """
     try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            arrays = {name: z[name] for name in z.files}
-        meta = json.loads(str(arrays.pop(_META)))
+        return store.unpack(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 -- any failure means the bytes are unusable
         raise ValueError(f"not a bundle ({type(exc).__name__}: {exc})") from None
-    if not isinstance(meta, dict):
-        raise ValueError("not a bundle (metadata is not a JSON object)")
-    return arrays, meta

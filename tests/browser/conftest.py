@@ -86,6 +86,18 @@ return {at: at, drawn: drawn, want: want, inside: inside};
 """
 
 
+def click_option(dash_duo, group: str, label: str) -> None:
+    """Choose the option labelled ``label`` of the radio group ``group`` (a click on its label;
+    found and clicked in one script, so a group drawn again meanwhile cannot leave a stale
+    element behind)."""
+    found = dash_duo.driver.execute_script("""
+        for (const el of document.querySelectorAll('#' + CSS.escape(arguments[0]) + ' label')) {
+            if (el.textContent.trim() === arguments[1]) { el.click(); return true; }
+        }
+        return false;""", group, label)
+    assert found, f"no option {label!r} in #{group}"
+
+
 def marker(dash_duo, graph_id: str, kind: str = "clicked"):
     """The data point [x, y] of the ``kind`` marker ('clicked' or 'nearest') drawn over a map
     (``assets/markers.js``), or None; checks the mark is drawn at that point's pixel (or hidden

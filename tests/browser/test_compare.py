@@ -12,7 +12,7 @@ from app import create_app, ids
 from app.pages.compare import compute as compare
 from fooling.analysis import workspace_fooling_rates
 from tests.app.test_compare import SMALL
-from tests.browser.conftest import console_errors
+from tests.browser.conftest import click_option, console_errors
 
 NUMBER = re.compile(r"(-?\d+(?:\.\d+)?)%")
 GD = "document.querySelector('#%s .js-plotly-plot')"
@@ -32,14 +32,6 @@ def percent(cell: str) -> float:
     m = NUMBER.search(cell)
     assert m, cell
     return float(m.group(1))
-
-
-def click_option(dash_duo, group: str, label: str) -> None:
-    for el in dash_duo.find_elements(f"#{group} label"):
-        if el.text.strip() == label:
-            dash_duo.driver.execute_script("arguments[0].click()", el)
-            return
-    raise AssertionError(f"no option {label!r} in #{group}")
 
 
 def plot(dash_duo, graph_id: str, expr: str):

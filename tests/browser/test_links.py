@@ -143,6 +143,15 @@ def plot(dash_duo, graph_id: str, expr: str):
         f"const gd = document.querySelector('#{graph_id} .js-plotly-plot'); return gd && gd._fullLayout ? {expr} : null;")
 
 
+def shows_view(dash_duo, read, want: dict, what: str) -> None:
+    """Wait until ``read(dash_duo)`` is ``want``; else fail naming what differs."""
+    try:
+        wait(dash_duo, lambda: read(dash_duo) == want, what)
+    except AssertionError:
+        got = read(dash_duo)
+        raise AssertionError({k: (str(got[k])[:300], str(want[k])[:300]) for k in want if got[k] != want[k]}) from None
+
+
 def no_error_banner(dash_duo) -> None:
     banner = dash_duo.find_element(f"#{ids.ERROR}")
     assert "show" not in (banner.get_attribute("class") or "").split() and banner.text.strip() == "", banner.text
@@ -433,11 +442,7 @@ def test_neurons_and_compare_links_reopen_their_controls_and_figures(dash_duo, d
         assert view[k] != default[k], k  # every control, and every figure, away from the default
     link = copied_link(dash_duo)
     open_fresh(dash_duo, link)
-    try:
-        wait(dash_duo, lambda: _neurons_view(dash_duo) == view, "the neurons link's view")
-    except AssertionError:
-        got = _neurons_view(dash_duo)
-        raise AssertionError({k: (str(got[k])[:80], str(view[k])[:80]) for k in view if got[k] != view[k]})
+    shows_view(dash_duo, _neurons_view, view, "the neurons link's view")
     no_error_banner(dash_duo)
     assert console_errors(dash_duo) == []
 
@@ -454,11 +459,7 @@ def test_neurons_and_compare_links_reopen_their_controls_and_figures(dash_duo, d
     assert compare.LABELS["svm_rbf"] in view["note"] and view["x title"] == "petal length (cm)"
     link = copied_link(dash_duo)
     open_fresh(dash_duo, link)
-    try:
-        wait(dash_duo, lambda: _compare_view(dash_duo) == view, "the compare link's view")
-    except AssertionError:
-        got = _compare_view(dash_duo)
-        raise AssertionError({k: (str(got[k])[:300], str(view[k])[:300]) for k in view if got[k] != view[k]})
+    shows_view(dash_duo, _compare_view, view, "the compare link's view")
     # the link draws the view's box itself (equal scales: the x axis's domain narrows to it).
     # Switched in the page, the view is a Patch of the ranges, and plotly widens the x range to
     # the full width instead ([-12.5, 20] for this box): the page shows more than its link does

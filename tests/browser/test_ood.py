@@ -4,12 +4,11 @@ the three switches work, and the console stays empty."""
 from __future__ import annotations
 
 from dash.testing.wait import until
-from selenium.webdriver.common.by import By
 
 from app import ids
 from app.pages.ood import compute
 from fooling.oodsets import FAR_SETS, NEAR_SETS
-from tests.browser.conftest import console_errors
+from tests.browser.conftest import click_option, console_errors
 
 GD = "document.querySelector('#%s .js-plotly-plot')"
 
@@ -18,17 +17,12 @@ def plot(dash_duo, graph_id: str, expr: str):
     return dash_duo.driver.execute_script(f"const gd = {GD % graph_id}; return gd && gd.data ? {expr} : null;")
 
 
-def click_option(dash_duo, group: str, label: str) -> None:
-    for el in dash_duo.find_elements(f"#{group} label"):
-        if el.text.strip() == label:
-            dash_duo.driver.execute_script("arguments[0].click()", el)
-            return
-    raise AssertionError(f"no option {label!r} in #{group}")
-
-
 def row_cells(dash_duo, table: str, row_class: str) -> list[str]:
-    row = dash_duo.find_element(f"#{table} tr.{row_class}")
-    return [td.get_attribute("textContent").strip() for td in row.find_elements(By.TAG_NAME, "td")]
+    """The row's cell texts, read in one script (a table redrawn meanwhile leaves nothing stale)."""
+    cells = dash_duo.driver.execute_script(
+        "const row = document.querySelector('#' + CSS.escape(arguments[0]) + ' tr.' + CSS.escape(arguments[1]));"
+        "return row ? [...row.querySelectorAll('td')].map(td => td.textContent.trim()) : null;", table, row_class)
+    return cells or []  # no such row (yet): no cells
 
 
 def test_ood_page_shows_the_measurements(dash_duo, dash_app, resources):

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dash import ALL, Input, Output, State as DashState, ctx, no_update
 
 from ... import ids
-from ...components import link_zoom, markers, triggered_id
+from ...components import link_zoom, markers, relay_click, triggered_id
 from .compute import State
 from .layout import FORM
 from .submit import update_lab_submit
@@ -36,14 +36,6 @@ function(write) {
 }
 """
 
-_RELAY_JS = """
-function(click) {
-    const nu = window.dash_clientside.no_update;
-    if (!click || !Array.isArray(click.points) || !click.points.length) { return nu; }
-    const p = click.points[0];
-    return {points: [{x: p.x, y: p.y}]};
-}
-"""
 
 def _triggered_value():
     """The value of the input that fired the callback (None when unreadable)."""
@@ -131,8 +123,7 @@ def register(app, state: State) -> None:
     app.clientside_callback(_WRITE_JS, Output(ids.URL, "search", allow_duplicate=True),
                             Output(ids.URL_WRITTEN, "data", allow_duplicate=True), Input(ids.LAB_WRITE, "data"),
                             prevent_initial_call=True)
-    app.clientside_callback(_RELAY_JS, Output(ids.LAB_MAP, "clickData"), Input(ids.LAB_RBF_MAP, "clickData"),
-                            prevent_initial_call=True)
+    relay_click(app, ids.LAB_RBF_MAP, ids.LAB_MAP)  # one inversion callback for both maps
     link_zoom(app, ids.LAB_MAP, ids.LAB_RBF_MAP)
     markers(app, ids.LAB_POINT, [ids.LAB_MAP, ids.LAB_RBF_MAP])
 

@@ -21,7 +21,7 @@ from fooling.inversion import InversionError
 
 from ... import ids
 from ...components import (CLICK_LIMIT, BadInput, check_bool, check_choice, link_zoom, markers, message,
-                           parse_click, triggered_id)
+                           parse_click, relay_click, triggered_id)
 from ...links import Param, choice, flag, number, read, writer
 from .compute import NETWORKS, NULL_MAX, State
 from .layout import IDLE
@@ -213,15 +213,6 @@ def _moved(state: State, name: str, null: Any, pixels_valid: bool, point: Any) -
     return (image, no_update, no_update, no_update, readout)
 
 
-# A click on the RBF map is relayed as a click on the linear map: one inversion callback.
-_RELAY_JS = """
-function(click) {
-    const nu = window.dash_clientside.no_update;
-    if (!click || !Array.isArray(click.points) || !click.points.length) { return nu; }
-    const p = click.points[0];
-    return {points: [{x: p.x, y: p.y}]};
-}
-"""
 
 # the chosen network's preview data to the page's pointer script; the line's tooltip says
 # where the preview is computed
@@ -264,8 +255,7 @@ def register(app, state: State) -> None:
     def update_mnist_maps(network):
         return update_maps(state, network)
 
-    app.clientside_callback(_RELAY_JS, Output(ids.MNIST_MAP, "clickData"),
-                            Input(ids.MNIST_RBF_MAP, "clickData"), prevent_initial_call=True)
+    relay_click(app, ids.MNIST_RBF_MAP, ids.MNIST_MAP)  # one inversion callback for both maps
     link_zoom(app, ids.MNIST_MAP, ids.MNIST_RBF_MAP)
     markers(app, ids.MNIST_POINT, [ids.MNIST_MAP, ids.MNIST_RBF_MAP])
     # the live preview: the chosen network's data to the page's pointer script (no request)

@@ -8,7 +8,7 @@ from dash import html
 from fooling.oodsets import ALPHA_SCALES, FOOLING_RADII
 
 from ... import ids
-from .compute import (CONFIDENT, FGSM_LABELS, METRIC_LABELS, NETWORK_LABELS, PUBLISHED_LABELS, RAY_LABELS,
+from .compute import (CONFIDENT, FGSM_LABELS, NETWORK_LABELS, PUBLISHED_LABELS, RAY_LABELS,
                       SCORE_LABELS, SET_LABELS, State)
 from .formats import num, pct, told
 
