@@ -15,6 +15,7 @@ from fooling.attacks import normalized_pattern, overlay_sweep
 from fooling.network import forward
 from fooling.neurons import activity_weighted_average, effective_weights
 from tests.browser.conftest import WINDOW, console_errors
+from tests.conftest import shown_value
 
 PREDICTION = re.compile(r"Prediction: (\d) \((>?\d+\.\d\d)%\)")
 TIMEOUT = 20
@@ -76,7 +77,7 @@ def _wait_for_z(dash_duo, graph_id, want, timeout=TIMEOUT):
 
 def _prediction(dash_duo):
     label, pct = PREDICTION.search(dash_duo.find_element("#attack-result").text).groups()
-    return label, float(pct)
+    return label, float(pct.lstrip(">"))  # '>99.99' reads as 99.99, as shown_value says
 
 
 def _slider_value(dash_duo, slider_id):
@@ -125,7 +126,7 @@ def test_strength_slider_flips_a_seven_into_a_zero(dash_duo, dash_app, sweeps):
     sweep = sweeps[True]
     assert sweep.flip_strength is not None
     _open(dash_duo, dash_app)
-    assert _prediction(dash_duo) == ("7", pytest.approx(100 * sweep.confidence[0], abs=0.006))
+    assert _prediction(dash_duo) == ("7", pytest.approx(shown_value(sweep.confidence[0]), abs=0.006))
 
     # a real click on the rail, a little past the flip strength
     goal = min(sweep.flip_strength + 0.4, 2.9)
@@ -138,7 +139,7 @@ def test_strength_slider_flips_a_seven_into_a_zero(dash_duo, dash_app, sweeps):
     assert v >= sweep.flip_strength and abs(v - goal) < 0.2
     label, pct = _prediction(dash_duo)
     assert label == str(sweep.predicted[i]) == "0"
-    assert pct == pytest.approx(100 * sweep.confidence[i], abs=0.006)
+    assert pct == pytest.approx(shown_value(sweep.confidence[i]), abs=0.006)
     assert f"{100 * sweep.target_proba[i]:.2f}%" in dash_duo.find_element("#attack-result .target-proba").text
     cursor = dash_duo.driver.execute_script(
         "const gd = document.querySelector('#attack-curve .js-plotly-plot');"
@@ -152,7 +153,7 @@ def test_strength_slider_flips_a_seven_into_a_zero(dash_duo, dash_app, sweeps):
     assert _slider_value(dash_duo, "attack-strength") == 0
     thumb.send_keys(Keys.END)
     dash_duo.wait_for_contains_text("#attack-result", f"Prediction: {sweep.predicted[-1]}", timeout=TIMEOUT)
-    assert _prediction(dash_duo)[1] == pytest.approx(100 * sweep.confidence[-1], abs=0.006)
+    assert _prediction(dash_duo)[1] == pytest.approx(shown_value(sweep.confidence[-1]), abs=0.006)
     assert console_errors(dash_duo) == []
 
 
