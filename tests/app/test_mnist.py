@@ -548,6 +548,8 @@ def test_rbf_map_is_the_rbf_heads_regions_on_the_same_plane(resources, state, na
     assert tuple(lin.layout.xaxis.range) == tuple(rbf.layout.xaxis.range)
     assert tuple(lin.layout.yaxis.range) == tuple(rbf.layout.yaxis.range)
     assert "RBF head" in rbf.layout.title.text and "linear head" in lin.layout.title.text
+    named = {"identity": "Identity net", "tanh": "Tanh net", "relu": "ReLU net"}[name]
+    assert lin.layout.title.text.startswith(named) and rbf.layout.title.text.startswith(named)
     assert rbf.layout.uirevision == f"mnist-rbf-{name}"
     a = resources.plane(name)
     head = a.head

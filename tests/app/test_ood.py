@@ -32,7 +32,13 @@ MEASURED = ("source", "n_test", "report", "rays", "fgsm", "examples", "origin", 
 
 
 def two(v: float) -> str:
-    return f"{v:.2f}"
+    """Two decimals; three (or '>0.999', '<0.001') where two would show a 0 or 1 it is not."""
+    s = f"{v:.2f}"
+    if (s == "1.00" and v < 1) or (s == "0.00" and v > 0):
+        s = f"{v:.3f}"
+        if (s == "1.000" and v < 1) or (s == "0.000" and v > 0):
+            return ">0.999" if v > 0.5 else "<0.001"
+    return s
 
 
 def percent(v: float) -> str:

@@ -8,6 +8,7 @@ from dash.testing.wait import until
 from app import ids
 from app.pages.ood import compute
 from fooling.oodsets import FAR_SETS, NEAR_SETS
+from tests.app.test_ood import two
 from tests.browser.conftest import click_option, console_errors
 
 GD = "document.querySelector('#%s .js-plotly-plot')"
@@ -38,14 +39,14 @@ def test_ood_page_shows_the_measurements(dash_duo, dash_app, resources):
     assert len(rows) == 18
     sets = NEAR_SETS + FAR_SETS
     cells = row_cells(dash_duo, ids.OOD_TABLE, "ood-row-identity-msp")
-    assert cells[1:] == [f"{ood['identity']['msp'][s]['auroc']:.2f}" for s in sets]
+    assert cells[1:] == [two(ood['identity']['msp'][s]['auroc']) for s in sets]
     heads = dash_duo.driver.execute_script(
         f"return [...document.querySelectorAll('#{ids.OOD_TABLE} thead th')].map(t => t.textContent)")
     assert "near-OOD" in heads and "far-OOD" in heads
 
     # the metric switch: FPR@95 numbers replace the AUROC ones
     click_option(dash_duo, ids.OOD_METRIC, "FPR@95")
-    want = [f"{ood['tanh']['energy'][s]['fpr95']:.2f}" for s in sets]
+    want = [two(ood['tanh']['energy'][s]['fpr95']) for s in sets]
     until(lambda: row_cells(dash_duo, ids.OOD_TABLE, "ood-row-tanh-energy")[1:] == want, timeout=20)
     dash_duo.wait_for_contains_text(f"#{ids.OOD_TABLE_BOX}", "Lower is better", timeout=10)
 

@@ -19,10 +19,12 @@ from ...figures import make_hidden_map_figure, make_loss_figure
 from ...images import blank_digit_figure
 from .figures import make_samples_figure
 
-__all__ = ["BLANK_TITLE", "EXACT", "NETWORKS", "NULL_MAX", "NULL_STEP", "NetworkView", "State"]
+__all__ = ["BLANK_TITLE", "EXACT", "NET_NAMES", "NETWORKS", "NULL_MAX", "NULL_STEP", "NetworkView", "State"]
 
 NETWORKS = ("identity", "tanh", "relu")
 """The networks the page offers, in toggle order (those the workspace holds)."""
+NET_NAMES = {"identity": "identity", "tanh": "tanh", "relu": "ReLU"}
+"""How the page names each network in prose (a title capitalises the first letter)."""
 EXACT = 1e-6
 """Residual under which an inversion lands on the asked-for point."""
 NULL_MAX = 2.0
@@ -52,6 +54,8 @@ class NetworkView:
     def __init__(self, res, name: str):
         self.res = res
         self.name = name
+        prose = NET_NAMES.get(name, name)
+        self.title = prose[:1].upper() + prose[1:]  # 'Identity', 'Tanh', 'ReLU'
         self.analysis = res.plane(name)
         self.model = self.analysis.model
         self.labels = tuple(str(c) for c in self.model.net.classes)
@@ -79,13 +83,13 @@ class NetworkView:
     def base_map(self):
         """The linear head's map (markers are drawn over it in the browser)."""
         a = self.analysis
-        return self._map(a.grid, a.half, f"{self.name.capitalize()} net: linear head", f"mnist-{self.name}")
+        return self._map(a.grid, a.half, f"{self.title} net: linear head", f"mnist-{self.name}")
 
     @cached
     def rbf_map(self):
         """The RBF head's map: same plane, bounds, outlines and held-out points."""
         a = self.analysis
-        return self._map(a.rbf_grid, a.rbf_half, f"{self.name.capitalize()} net: RBF head",
+        return self._map(a.rbf_grid, a.rbf_half, f"{self.title} net: RBF head",
                          f"mnist-rbf-{self.name}")
 
     @property

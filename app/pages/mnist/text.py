@@ -7,7 +7,7 @@ import numpy as np
 from fooling.analysis import REACH_DIRECTIONS
 from fooling.reachable import contains
 
-from .compute import State
+from .compute import NET_NAMES, State
 
 __all__ = ["caption", "certainty", "explain", "fmt", "relu_text", "remedy_text"]
 
@@ -117,4 +117,4 @@ def caption(state: State, head: str) -> str:
     accs = {n: (rbf if head == "rbf" else linear) for n, linear, rbf, _, _ in state.accuracy_rows}
     what = ("RBF head on the same two hidden units" if head == "rbf"
             else "Linear head (the network's own output layer)")
-    return f"{what}. Held-out accuracy: " + ", ".join(f"{n} net {100 * a:.1f}%" for n, a in accs.items()) + "."
+    return f"{what}. Held-out accuracy: " + ", ".join(f"{NET_NAMES.get(n, n)} net {100 * a:.1f}%" for n, a in accs.items()) + "."

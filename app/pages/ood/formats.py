@@ -8,8 +8,9 @@ __all__ = ["num", "pct", "pixel_span", "short_pct", "told"]
 
 
 def num(v: float | None) -> str:
-    """A metric (AUROC, FPR@95, AUPR) to two decimals; 'n/a' for None."""
-    return "n/a" if v is None else f"{v:.2f}"
+    """A metric (AUROC, FPR@95, AUPR) as :func:`told` writes it (two decimals, more where two
+    would round it to 0 or 1 it is not); 'n/a' for None."""
+    return "n/a" if v is None else told(v)
 
 
 def told(v: float) -> str:
