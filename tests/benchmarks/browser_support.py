@@ -276,7 +276,10 @@ try {  // main-thread tasks over 50 ms, to see where a slow click spends its tim
 } catch (e) {}
 const hiddenNow = el => getComputedStyle(el).visibility === 'hidden';
 document.addEventListener('pointerdown', () => {
-  if (B.armed) { B.t0 = performance.now(); B.armed = false; }
+  if (B.armed) { B.t0 = performance.now(); B.t1 = null; B.armed = false; }
+}, true);
+document.addEventListener('pointerup', () => {  // the release: where a click happens
+  if (B.t0 !== null && B.t1 === null) B.t1 = performance.now();
 }, true);
 watch(res, () => {
   if (B.t0 === null) return;
@@ -358,7 +361,7 @@ const tick = () => {
   if ((changed && imgOk && painted && idle) || now - start > limit) {
     const entries = performance.getEntriesByType('resource').slice(B.rt0);
     const upd = entries.filter(e => e.name.indexOf('/_dash-update-component') >= 0);
-    done({ok: changed && imgOk && painted, t0: B.t0,
+    done({ok: changed && imgOk && painted, t0: B.t0, t1: B.t1 === undefined ? null : B.t1,
           longtasks: B.longtasks.filter(t => B.t0 !== null && t[0] + t[1] >= B.t0), resMut: B.resMut, imgMut: B.imgMut,
           resPaint: B.resPaint, imgPaint: B.imgPaint, imgMuts: B.imgMuts, resMuts: B.resMuts,
           hidden: B.hidden, spinner: B.spinner, mapSpinner: B.mapSpinner, mapMuts: B.mapMuts,
