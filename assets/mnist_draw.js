@@ -4,7 +4,8 @@
  * White strokes on black, like MNIST's digits, on a 280 x 280 canvas (#mnist-draw). When a
  * stroke ends, the canvas goes to the server as a PNG data URL (the mnist-draw-data store,
  * via dash_clientside.set_props), where it is made the way MNIST's digits were. The clear
- * button (#mnist-draw-clear) blanks the pad. window.foolingDraw.strokes counts strokes.
+ * button (#mnist-draw-clear) blanks the pad. window.foolingDraw.strokes counts strokes;
+ * window.foolingDraw.show(code) paints an uploaded or linked digit on the pad.
  *
  * The upload box (#mnist-upload) refuses files over its size limit in the browser (the server
  * never sees them); this script says so through the mnist-upload-rejected store.
@@ -16,9 +17,41 @@
 
     function blank(cv) {
         var ctx = cv.getContext("2d");
+        ctx.save();  /* the pen's white fill (a dot's) is kept: only the field goes black */
         ctx.fillStyle = "#000";
         ctx.fillRect(0, 0, cv.width, cv.height);
+        ctx.restore();
     }
+
+    /* the pad shows a digit given as its link code (784 grey levels, one URL-safe base64 byte
+       each): an uploaded or linked digit as the network sees it, 28 x 28 blown up to the pad,
+       beside the walked image; drawing on it changes it. Returns false for a bad code. */
+    D.show = function (code) {
+        var cv = document.getElementById("mnist-draw");
+        if (!cv || typeof code !== "string") { return false; }
+        var bytes;
+        try {
+            var b64 = code.replace(/-/g, "+").replace(/_/g, "/");
+            bytes = window.atob(b64 + "===".slice((b64.length + 3) % 4));
+        } catch (e) { return false; }
+        if (bytes.length !== 784) { return false; }
+        var small = document.createElement("canvas");
+        small.width = small.height = 28;
+        var sctx = small.getContext("2d"), im = sctx.createImageData(28, 28);
+        for (var i = 0; i < 784; i++) {
+            var g = bytes.charCodeAt(i);
+            im.data[4 * i] = im.data[4 * i + 1] = im.data[4 * i + 2] = g;
+            im.data[4 * i + 3] = 255;
+        }
+        sctx.putImageData(im, 0, 0);
+        var ctx = cv.getContext("2d");
+        ctx.save();
+        ctx.imageSmoothingEnabled = false;
+        ctx.drawImage(small, 0, 0, cv.width, cv.height);
+        ctx.restore();
+        D.shown = code;
+        return true;
+    };
 
     function at(cv, ev) {
         var r = cv.getBoundingClientRect();

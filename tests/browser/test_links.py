@@ -19,6 +19,7 @@ from selenium.webdriver.support.ui import Select
 from app import ids, links
 from app.images import decode_typed_array
 from app.pages.compare import compute as compare
+from app.pages.mnist.own import PAD_SHOWS
 from tests.browser.conftest import console_errors, emit_click, marker
 
 TIMEOUT = 20
@@ -383,6 +384,9 @@ def test_mnist_own_digit_and_its_walk_are_in_the_link(dash_duo, dash_app, resour
         got = _own_view(dash_duo)
         raise AssertionError({k: (str(got[k])[:300], str(view[k])[:300]) for k in ("url", "result", "walk", "marks")
                               if got[k] != view[k]})
+    # the pad shows the link's digit, as the network sees it
+    wait(dash_duo, lambda: dash_duo.find_element(f"#{ids.MNIST_DRAW}").get_attribute("title") == PAD_SHOWS,
+         "the link's digit on the pad")
     no_error_banner(dash_duo)
     assert console_errors(dash_duo) == []
 

@@ -21,6 +21,7 @@ from selenium.webdriver.common.keys import Keys
 
 from app import ids
 from app.images import decode_typed_array
+from app.pages.mnist.own import PAD_SHOWS, PAD_TITLE
 from fooling.digits import decode_digit, encode_digit
 from fooling.network import forward
 from fooling.uploads import digit_from_data_url
@@ -78,6 +79,15 @@ def own_prediction(text: str) -> tuple[str, float]:
     m = PRED.search(text)
     assert m, text
     return m.group(1), float(m.group(2).lstrip(">"))
+
+
+def pad_levels(dash_duo) -> np.ndarray:
+    """The drawing pad's 28x28 grey levels (0-255, row order), read at each 10x10 block's centre."""
+    return np.array(dash_duo.driver.execute_script("""
+        const cv = document.getElementById(arguments[0]), d = cv.getContext('2d').getImageData(0, 0, 280, 280).data;
+        const out = [];
+        for (let r = 0; r < 28; r++) for (let c = 0; c < 28; c++) out.push(d[4 * ((10 * r + 5) * 280 + 10 * c + 5)]);
+        return out;""", ids.MNIST_DRAW), dtype=float)
 
 
 def own_pixels(dash_duo) -> np.ndarray:
@@ -219,6 +229,9 @@ def test_a_vertical_stroke_drawn_on_the_pad_is_a_one_and_clear_clears(dash_duo, 
     k, conf = predict(m, x)
     assert (str(k), f"{shown_value(conf):.2f}") == (label, f"{pct:.2f}")
     np.testing.assert_allclose(own_pixels(dash_duo), x, atol=1e-6)
+    # a drawing stays on the pad as it was drawn (not replaced by its 28x28)
+    assert dash_duo.find_element(f"#{ids.MNIST_DRAW}").get_attribute("title") == PAD_TITLE
+    assert pad_ink(dash_duo)[140, 140] == 255 and pad_ink(dash_duo)[:, :100].max() == 0
     h = forward(m.net, x, m.hidden_layer)
     own_mark = marker(dash_duo, ids.MNIST_MAP, "own")
     assert own_mark is not None and np.allclose(own_mark, h, rtol=1e-9, atol=1e-9)
@@ -299,6 +312,10 @@ def test_an_uploaded_held_out_digit_gets_the_librarys_answer_and_walks_away(dash
     assert (label, f"{pct:.2f}") == (str(k), f"{shown_value(conf):.2f}")
     assert store(dash_duo, ids.MNIST_OWN) == {"code": encode_digit(x), "source": "upload"}
     np.testing.assert_allclose(own_pixels(dash_duo), x, atol=1e-6)
+    # the pad shows the digit as the network sees it (the "before" beside the walked image)
+    wait_own(dash_duo, lambda t: dash_duo.find_element(f"#{ids.MNIST_DRAW}").get_attribute("title") == PAD_SHOWS,
+             "the pad never said it shows the uploaded digit")
+    np.testing.assert_array_equal(pad_levels(dash_duo), np.rint(255 * x))
     h = forward(m.net, x, m.hidden_layer)
     assert np.allclose(marker(dash_duo, ids.MNIST_MAP, "own"), h, rtol=1e-9, atol=1e-9)
     assert np.allclose(marker(dash_duo, ids.MNIST_RBF_MAP, "own"), h, rtol=1e-9, atol=1e-9)
@@ -425,7 +442,10 @@ def test_every_bad_upload_gets_a_message_and_keeps_the_digit_there_was(dash_duo,
     # the file over the limit never left the browser: no request carried it
     bodies = dash_duo.driver.execute_script("return window.__bodies;")
     assert max(bodies) < 4 * 300_000 // 3, bodies  # the largest went out with the good upload
-    # a tap on the pad (press, release, no move) is no digit either, and keeps the digit
+    # a tap on the blank pad (press, release, no move) is no digit either, and keeps the digit
+    # (the pad shows the uploaded digit, and a tap on it would draw on it: cleared first)
+    scroll_to(dash_duo, f"#{ids.MNIST_DRAW_CLEAR}").click()
+    assert pad_ink(dash_duo).max() == 0
     r = pad_rect(dash_duo)
     before = own_text(dash_duo)
     cx, cy = r["left"] + r["width"] / 2, r["top"] + r["height"] / 2

@@ -9,7 +9,7 @@ from ... import ids
 from ...components import graph, section
 from ...figures import CLASS_COLORS
 from .compute import NULL_MAX, NULL_STEP, State
-from .own import MAX_T, OWN_IDLE, PREPROCESSING
+from .own import MAX_T, OWN_IDLE, PAD_TITLE, PREPROCESSING
 from .preview import hover_data
 from .results import null_idle
 from .text import caption, explain, remedy_text
@@ -47,7 +47,7 @@ def own_card(state: State) -> dbc.Card:
     limit = state.res.settings.max_upload
     pad = html.Div([
         html.Canvas(id=ids.MNIST_DRAW, width=280, height=280, className="draw-pad",
-                    title="draw a digit: mouse, pen or finger"),
+                    title=PAD_TITLE),
         html.Div([dbc.Button("clear", id=ids.MNIST_DRAW_CLEAR, size="sm", outline=True, color="secondary",
                              className="me-2"),
                   html.Span("draw here", className="small text-muted")], className="mt-1"),

@@ -27,13 +27,17 @@ from .compute import State
 from .results import density_items, rbf_line
 from .text import fmt
 
-__all__ = ["DOT", "MAX_T", "OWN_IDLE", "PREPROCESSING", "code_of", "digit_from_drawing", "digit_from_upload",
+__all__ = ["DOT", "MAX_T", "OWN_IDLE", "PAD_SHOWS", "PAD_TITLE", "PREPROCESSING", "code_of", "digit_from_drawing", "digit_from_upload",
            "own_view", "parse_code", "parse_walk"]
 
 OWN_IDLE = "Draw a digit in the box or drop an image of one: it is placed on the map (●) and can be walked away."
 PREPROCESSING = ("Made the way MNIST's digits were: grey levels in [0, 1] with the ink bright, the ink's bounding "
                  "box scaled to fit 20x20 pixels keeping its shape, then centred by its centre of mass in the "
                  "28x28 field.")
+PAD_TITLE = "draw a digit: mouse, pen or finger"
+"""The drawing pad's tooltip while it holds a drawing (or nothing)."""
+PAD_SHOWS = "your digit as the network sees it (28x28, before the walk): draw on it to change it"
+"""The pad's tooltip while it shows an uploaded or linked digit."""
 
 
 def digit_from_upload(contents: Any, max_bytes: int) -> np.ndarray:

@@ -16,7 +16,8 @@ from ... import ids
 from ...components import BadInput, check_bool, check_choice, markers, message, triggered_id
 from ...links import Param, number, read
 from .compute import State
-from .own import MAX_T, code_of, digit_from_drawing, digit_from_upload, own_view, parse_code, parse_walk
+from .own import (MAX_T, PAD_SHOWS, PAD_TITLE, code_of, digit_from_drawing, digit_from_upload, own_view, parse_code,
+                  parse_walk)
 
 __all__ = ["OWN_OUTPUTS", "register_own", "update_export", "update_own"]
 
@@ -143,6 +144,18 @@ def update_export(state: State, which: Any, *, network: Any, valid: Any, own: An
 _OWN_TRIGGERS = {ids.MNIST_UPLOAD: "upload", ids.MNIST_DRAW_DATA: "draw", ids.MNIST_UPLOAD_REJECTED: "rejected",
                  ids.MNIST_WALK: "walk", ids.MNIST_NETWORK: "network", ids.MNIST_VALID: "valid", ids.QUERY: "url"}
 
+# an uploaded or linked digit is painted on the pad (the "before" beside the walked image on
+# the right); a drawing stays as it was drawn (its made-up 28x28 would move under the pen)
+_PAD_JS = """
+function(own) {
+    const dc = window.dash_clientside;
+    if (!own || typeof own !== 'object' || typeof own.code !== 'string') { return dc.no_update; }
+    if (own.source !== 'upload' && own.source !== 'link') { return %(draw)s; }
+    return window.foolingDraw && window.foolingDraw.show && window.foolingDraw.show(own.code) ? %(shows)s : dc.no_update;
+}
+"""
+
+
 def register_own(app, state: State) -> None:
     @app.callback(
         Output(ids.MNIST_OWN_IMAGE, "figure"), Output(ids.MNIST_OWN_RESULT, "children"),
@@ -164,6 +177,9 @@ def register_own(app, state: State) -> None:
         spent = (None if trigger == "upload" and upload is not None else no_update,
                  None if trigger == "draw" and drawing is not None else no_update)
         return (*out, *spent)
+
+    app.clientside_callback(_PAD_JS % {"draw": json.dumps(PAD_TITLE), "shows": json.dumps(PAD_SHOWS)},
+                            Output(ids.MNIST_DRAW, "title"), Input(ids.MNIST_OWN, "data"), prevent_initial_call=True)
 
     @app.callback(Output(ids.MNIST_DOWNLOAD, "data"), Output(ids.MNIST_OWN_RESULT, "children", allow_duplicate=True),
                   Input(ids.MNIST_EXPORT_PNG, "n_clicks"), Input(ids.MNIST_EXPORT_PNG_LARGE, "n_clicks"),
