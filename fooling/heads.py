@@ -11,9 +11,10 @@ last hidden layer (the *encoder*), and fit on the training encodings
 (the replacement of the deprecated ``SVC(probability=True)``). Far from every
 training encoding each RBF kernel value is ~0, so every decision value falls back to
 a constant built from the SVM's intercepts and the Platt-scaled probabilities to one
-fixed vector: far away the head answers the same thing everywhere, with a top
-probability well below certainty (on the bundled identity net ~0.79), instead of
-~1.0 as the linear head does.
+fixed vector: far away the head answers the same thing everywhere. How sure that
+constant answer is depends on the fit, not on the distance: on the bundled identity
+net it is ~0.79 (the linear head: ~1.0), but on the ReLU net's plane it is ~0.99, so
+an RBF head removes the growth of confidence with distance, not confidence far away.
 
 Fitting uses scikit-learn; the fitted head is kept as a
 :class:`fooling.classifiers.PlattSVC` (plain arrays, numpy scoring, the same
