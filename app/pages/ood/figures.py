@@ -76,7 +76,8 @@ def make_alpha_ray_figure(curves: Mapping[str, Mapping[str, Sequence[float]]], *
                                        showgrid=True, gridcolor="#f3f3f3"),
                             range=[np.log10(lo), np.log10(hi)] if np.isfinite(lo) else None),
                  yaxis=dict(title=y_title, range=list(y_range)),
-                 legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, font=dict(size=11), entrywidth=80),
+                 # under the axis title: on top, the mode bar would cover its right end
+                 legend=dict(orientation="h", yanchor="top", y=-0.2, x=0, font=dict(size=11)),
                  margin=dict(t=30, b=45),
                  dragmode="zoom", hovermode="closest")
     return go.Figure(data=traces, layout=theme(title, uirevision, extra))
