@@ -447,3 +447,39 @@ def test_one_click_sends_one_request(dash_duo, dash_app, resources):
         time.sleep(1.5)  # anything the click set off has had time to go out
         assert update_requests(dash_duo) - before == 1, graph_id  # ... by one request
     assert console_errors(dash_duo) == []
+
+
+def test_a_press_on_a_map_restyles_nothing_and_a_drag_still_pans(dash_duo, dash_app):
+    """plotly.js sets the page's cursor on the root element for each press (every element of the
+    page is then restyled: about 35 ms on /mnist, twice a click); assets/drag_cursor.js keeps the
+    root's inline style untouched, and the map still pans under a drag."""
+    open_page(dash_duo, dash_app)
+    d = dash_duo.driver
+    area = dash_duo.find_element(f"#{ids.MNIST_MAP} .nsewdrag")
+    d.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", area)
+    time.sleep(0.3)
+    r = d.execute_script("const b = arguments[0].getBoundingClientRect(); return [b.left, b.top, b.width, b.height];", area)
+    x, y = r[0] + r[2] / 2, r[1] + r[3] / 2
+    d.execute_script("""
+        window.__rootStyle = 0;
+        new MutationObserver(ms => { window.__rootStyle += ms.length; })
+            .observe(document.documentElement, {attributes: true, attributeFilter: ['style']});""")
+    before = x_range(dash_duo)
+
+    def mouse(kind, px, buttons):
+        d.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": kind, "x": px, "y": y, "button": "left",
+                                                       "buttons": buttons, "clickCount": 1})
+
+    mouse("mouseMoved", x, 0)
+    mouse("mousePressed", x, 1)
+    assert d.execute_script("return document.documentElement.getAttribute('style');") in (None, "")
+    for k in range(1, 7):
+        mouse("mouseMoved", x + 12 * k, 1)
+    mouse("mouseReleased", x + 72, 0)
+    end = time.time() + 10
+    while time.time() < end and x_range(dash_duo) == before:
+        time.sleep(0.1)
+    after = x_range(dash_duo)
+    assert after != before and after[0] < before[0], (before, after)  # dragged right: the view moved left
+    assert d.execute_script("return window.__rootStyle;") == 0
+    assert console_errors(dash_duo) == []
