@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import require_or_skip
+
 ROOT = Path(__file__).resolve().parents[2]
 T10K = Path(__file__).resolve().parents[2].parent / "shared/data/mnist-t10k"
 
@@ -132,10 +134,7 @@ def test_bad_arguments_exit_2(tmp_path):
 
 
 def test_t10k_folder_accuracies(tmp_path):
-    if not T10K.is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{T10K} is missing on CI")
-        pytest.skip(f"{T10K} not present")
+    require_or_skip(T10K.is_dir(), f"{T10K} (MNIST's t10k files, in ../shared)")
     out = run(["reproduce", "--json", "--quiet", "--mnist", str(T10K)], tmp_path / "cache", timeout=600)
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)

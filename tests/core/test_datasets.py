@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gzip
-import os
 import struct
 import urllib.error
 import warnings
@@ -10,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from tests.conftest import require_or_skip
 
 from fooling import datasets as ds
 from fooling.datasets import DataError
@@ -122,10 +123,7 @@ def test_idx_dir_errors(tmp_path):
 
 
 def test_real_t10k():
-    if not (T10K / "t10k-images-idx3-ubyte.gz").exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"MNIST test set missing at {T10K}")
-        pytest.skip(f"MNIST test set not found at {T10K}")
+    require_or_skip((T10K / "t10k-images-idx3-ubyte.gz").exists(), f"MNIST test set at {T10K}")
     d = ds.load_mnist_idx_dir(T10K)
     assert d.images.shape == (10000, 784)
     assert np.bincount(d.labels)[:4].tolist() == [980, 1135, 1032, 1010]
