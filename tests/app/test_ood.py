@@ -376,7 +376,7 @@ def test_examples_show_each_networks_answers(state, truth, network):
     want = sorted(expect, key=lambda t: (t[1], t[0]))
     for c, (_, _, e) in zip(got, want):
         a = e["answers"][network]
-        assert c.text == f"{a['predicted']} · {formats.short_pct(a['probability'])}"
+        assert c.text == f"{a['predicted']} · {formats.pct(a['probability'])}"
         assert (c.font.color == figures.CONFIDENT_COLOR) == (a["probability"] >= 0.99)
     z = np.asarray(fig.data[0].z)
     assert z.dtype == np.uint8 and z.shape[1] == len(sets) * (28 + figures.GAP) - figures.GAP
@@ -407,10 +407,10 @@ def test_told_never_rounds_to_certainty():
     assert formats.told(0.00001) == "<0.001"
 
 
-def test_short_pct_never_claims_certainty_it_did_not_measure():
-    assert formats.short_pct(0.99996) == ">99.9%" and formats.short_pct(1.0) == "100.0%"
-    assert formats.short_pct(0.00001) == "<0.1%" and formats.short_pct(0.0) == "0.0%"
-    assert formats.short_pct(0.8923) == "89.2%"
+def test_pct_never_claims_certainty_it_did_not_measure():
+    assert formats.pct(0.99996) == ">99.9%" and formats.pct(1.0) == "100.0%"
+    assert formats.pct(0.00001) == "<0.1%" and formats.pct(0.0) == "0.0%"
+    assert formats.pct(0.8923) == "89.2%"
     assert formats.pct(0.99989) == ">99.9%" and formats.pct(0.99989, 2) == "99.99%" and formats.pct(None) == "n/a"
 
 

@@ -17,7 +17,7 @@ from fooling.ood import METRICS, SCORES
 from fooling.oodsets import FAR_SETS, NEAR_SETS
 
 from .figures import make_alpha_ray_figure, make_examples_figure
-from .formats import pixel_span, short_pct
+from .formats import pct, pixel_span
 
 __all__ = ["CONFIDENT", "DEFAULT_METRIC", "DEFAULT_NETWORK", "DEFAULT_RAY_VALUE", "FGSM_LABELS",
            "METRIC_LABELS", "MODEL_COLORS", "NETWORK_LABELS", "PUBLISHED_LABELS", "RAY_LABELS", "RAY_LEGEND",
@@ -229,7 +229,7 @@ class State:
             for j, c in enumerate(cols):
                 for i, t in enumerate(c["tiles"]):
                     images[i, j] = t["pixels"]
-                    captions[i][j] = f"{t['predicted']} · {short_pct(t['probability'])}"
+                    captions[i][j] = f"{t['predicted']} · {pct(t['probability'])}"
                     confident[i, j] = t["probability"] >= CONFIDENT
             titles = [f"{TILE_LABELS.get(c['set'], SET_LABELS[c['set']])}<br>"
                       f"{pixel_span([t['range'] for t in c['tiles']])}" for c in cols]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-__all__ = ["num", "pct", "pixel_span", "short_pct", "told"]
+from ...components import percent
+
+__all__ = ["num", "pct", "pixel_span", "told"]
 
 
 def num(v: float | None) -> str:
@@ -27,17 +29,9 @@ def pct(v: float | None, digits: int = 1) -> str:
     "<0.1%"); 'n/a' for None."""
     if v is None:
         return "n/a"
-    s = f"{100 * v:.{digits}f}"
-    if float(s) == 100 and v < 1:
-        return f">{100 - 10 ** -digits:.{digits}f}%"
-    if float(s) == 0 and v > 0:
+    if float(f"{100 * v:.{digits}f}") == 0 and v > 0:
         return f"<{10 ** -digits:.{digits}f}%"
-    return s + "%"
-
-
-def short_pct(p: float) -> str:
-    """A probability to one decimal of a percent (:func:`pct`)."""
-    return pct(p)
+    return percent(v, digits)  # the top end as every page writes it
 
 
 def _g(v: float) -> str:
