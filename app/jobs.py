@@ -33,7 +33,7 @@ from dash import CeleryManager, DiskcacheManager
 from fooling import store
 
 from .backends import Artifacts, BackendError, DiskBackend, RedisBackend, open_cache
-from .registry import HARD_GRACE, JobRegistry
+from .registry import HARD_GRACE, JobRegistry, ticket_nonce
 from .settings import Settings
 
 __all__ = ["Jobs", "LabCelery", "LabDiskcache", "make_celery", "worker_celery"]  # and celery_app, on access
@@ -47,9 +47,8 @@ RESULT_SECONDS = 3600
 
 
 def _nonce(args: Any) -> str | None:
-    ticket = args[0] if isinstance(args, (list, tuple)) and args else args
-    nonce = ticket.get("nonce") if isinstance(ticket, dict) else None
-    return nonce if isinstance(nonce, str) else None
+    """The nonce of the ticket a background callback was called with (its first argument)."""
+    return ticket_nonce(args[0] if isinstance(args, (list, tuple)) and args else args)
 
 
 class _Watched:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 __all__ = ["ACTIVE", "Admission", "CLAIM_SECONDS", "HARD_GRACE", "HEARTBEAT_SECONDS", "HEARTBEAT_TIMEOUT",
-           "JobRegistry", "QUEUE_GRACE", "SESSION", "new_session"]
+           "JobRegistry", "QUEUE_GRACE", "SESSION", "new_session", "ticket_nonce"]
 
 ACTIVE = ("reserved", "submitted", "running")
 CLAIM_SECONDS = 20.0
@@ -48,6 +48,12 @@ NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 def new_session() -> str:
     """A fresh browser-session token."""
     return secrets.token_urlsafe(12)
+
+
+def ticket_nonce(ticket: Any) -> str | None:
+    """The nonce of a job ticket (``{"nonce": ...}``), or None when it has none."""
+    nonce = ticket.get("nonce") if isinstance(ticket, dict) else None
+    return nonce if isinstance(nonce, str) else None
 
 
 @dataclass(frozen=True)

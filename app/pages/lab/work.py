@@ -32,7 +32,7 @@ from fooling.workspace import split_for
 
 from ... import ids
 from ...backends import BackendError
-from ...registry import HEARTBEAT_SECONDS
+from ...registry import HEARTBEAT_SECONDS, ticket_nonce
 
 __all__ = ["INTERVAL", "gate", "register_training", "run_ticket", "train_lab"]
 
@@ -42,11 +42,6 @@ INTERVAL = 200
 """Milliseconds between the browser's polls of a running job."""
 REPORT_SECONDS = 0.1
 """Progress is written at most this often (and after the last epoch)."""
-
-
-def _nonce(ticket: Any) -> str | None:
-    nonce = ticket.get("nonce") if isinstance(ticket, dict) else None
-    return nonce if isinstance(nonce, str) else None
 
 
 class Heartbeat(threading.Thread):
@@ -90,7 +85,7 @@ def run_ticket(ticket: Any, report: Callable[[list], None], jobs=None) -> dict:
     """
     from ...jobs import Jobs
 
-    nonce = _nonce(ticket)
+    nonce = ticket_nonce(ticket)
     try:
         jobs = jobs or Jobs()
         entry = jobs.registry.start(nonce)
@@ -196,7 +191,7 @@ def gate(jobs) -> Callable[[dict, Any], Response | None]:
         item = inputs[0] if isinstance(inputs, list) and inputs else None
         ticket = item.get("value") if isinstance(item, dict) else None
         try:
-            claimed = jobs.registry.claim(_nonce(ticket))
+            claimed = jobs.registry.claim(ticket_nonce(ticket))
         except BackendError as exc:
             log.warning("lab job start refused: %s", exc)
             claimed = False
