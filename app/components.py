@@ -7,13 +7,14 @@ import math
 from typing import Any, Sequence
 
 import dash_bootstrap_components as dbc
+import numpy as np
 from dash import ctx, dcc, html
 
 from . import ids
 from .pages import PAGES
 
-__all__ = ["UNREADABLE", "BadInput", "percent", "check_bool", "check_choice", "graph", "link_zoom", "link_zoom_js", "markers",
-           "message", "navbar", "not_found", "parse_click", "probability_table", "result_block", "section",
+__all__ = ["UNREADABLE", "BadInput", "percent", "check_bool", "check_choice", "graph", "heads_table", "link_zoom", "link_zoom_js", "markers",
+           "message", "navbar", "not_found", "parse_click", "probability_table", "rbf_line", "result_block", "section",
            "short_repr", "triggered_id", "triggered_props"]
 
 CLICK_LIMIT = 1e7
@@ -86,6 +87,24 @@ def probability_table(names: Sequence[str], proba: Sequence[float], highlight: i
         rows.append(html.Tr([html.Td(str(n), style=style), html.Td(percent(p), style=style)]))
     return dbc.Table([html.Thead(html.Tr([html.Th("class"), html.Th("probability")])),
                       html.Tbody(rows)], size="sm", className="mb-1", bordered=False)
+
+
+def heads_table(labels: Sequence[str], linear: Sequence[float], rbf: Sequence[float]) -> dbc.Table:
+    """Both heads' class probabilities (the network's linear head, the RBF head on its hidden
+    plane), each head's top class in bold."""
+    kl, kr = int(np.argmax(linear)), int(np.argmax(rbf))
+    rows = [html.Tr([html.Td(n), html.Td(percent(p), style={"fontWeight": "bold"} if i == kl else {}),
+                     html.Td(percent(q), style={"fontWeight": "bold"} if i == kr else {})])
+            for i, (n, p, q) in enumerate(zip(labels, linear, rbf))]
+    return dbc.Table([html.Thead(html.Tr([html.Th("class"), html.Th("linear head"), html.Th("RBF head")])),
+                      html.Tbody(rows)], size="sm", className="mb-1", bordered=False)
+
+
+def rbf_line(labels: Sequence[str], rbf: Sequence[float]) -> html.Div:
+    """'RBF head, same hidden point: X (p%)', under a result's prediction line."""
+    k = int(np.argmax(rbf))
+    return html.Div(["RBF head, same hidden point: ", html.Strong(labels[k]),
+                     html.Span(f" ({percent(rbf[k])})", className="confidence")], className="rbf-prediction")
 
 
 def result_block(prediction: str, confidence: float, *extra: Any) -> list:

@@ -12,7 +12,7 @@ from fooling.inversion import InversionError
 from fooling.reachable import contains
 from fooling.training import BUNDLE_RS
 
-from ...components import message, result_block
+from ...components import heads_table, message, rbf_line, result_block
 from ...images import patch_digit
 from .compute import BLANK_TITLE, EXACT, LabView
 from .text import fmt
@@ -64,14 +64,6 @@ def key_line(view: LabView) -> list:
                   "reachable", className="text-nowrap")]
 
 
-def _heads(labels, linear: np.ndarray, rbf: np.ndarray) -> dbc.Table:
-    kl, kr = int(np.argmax(linear)), int(np.argmax(rbf))
-    rows = [html.Tr([html.Td(n), html.Td(_pct(p, 2), style={"fontWeight": "bold"} if i == kl else {}),
-                     html.Td(_pct(q, 2), style={"fontWeight": "bold"} if i == kr else {})])
-            for i, (n, p, q) in enumerate(zip(labels, linear, rbf))]
-    return dbc.Table([html.Thead(html.Tr([html.Th("class"), html.Th("linear head"), html.Th("RBF head")])),
-                      html.Tbody(rows)], size="sm", className="mb-1", bordered=False)
-
 
 def point_result(view: LabView, point: tuple[float, float], valid: bool):
     """(image Patch, result children, nearest point used instead or None) for a clicked point."""
@@ -101,9 +93,7 @@ def point_result(view: LabView, point: tuple[float, float], valid: bool):
     if not r.in_range:
         notes.append(message(f"Not a valid image: pixels range from {r.pixel_min:.3f} to {r.pixel_max:.3f}, "
                              "outside [0, 1].", "warning"))
-    rbf_line = html.Div(["RBF head, same hidden point: ", html.Strong(labels[int(np.argmax(rbf))]),
-                         html.Span(f" ({_pct(rbf.max(), 2)})", className="confidence")], className="rbf-prediction")
-    children = result_block(labels[k], r.confidence, rbf_line, *notes, _heads(labels, r.proba, rbf),
+    children = result_block(labels[k], r.confidence, rbf_line(labels, rbf), *notes, heads_table(labels, r.proba, rbf),
                             html.Ul(facts, className="small mb-2 ps-3"))
     title = BLANK_TITLE if not valid else ("valid image, nearest reachable point" if near is not None
                                            else "image with pixels in [0, 1]")

@@ -21,10 +21,10 @@ from fooling.inversion import InversionError
 from fooling.uploads import digit_from_data_url, grey_from_bytes
 from fooling.walk import MAX_T, trace_ray, walk
 
-from ...components import BadInput, message, result_block
+from ...components import BadInput, message, rbf_line, result_block
 from ...images import patch_digit
 from .compute import State
-from .results import density_items, rbf_line
+from .results import density_items
 from .text import fmt
 
 __all__ = ["DOT", "MAX_T", "OWN_IDLE", "PAD_SHOWS", "PAD_TITLE", "PREPROCESSING", "code_of", "digit_from_drawing", "digit_from_upload",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 
-import dash_bootstrap_components as dbc
 import numpy as np
 from dash import html
 
@@ -14,16 +13,12 @@ from fooling.network import forward
 from fooling.reachable import contains
 
 from ... import ids
-from ...components import message, percent, result_block
+from ...components import heads_table, message, rbf_line, result_block
 from ...images import patch_digit
 from .compute import BLANK_TITLE, EXACT, State
 from .text import fmt
 
 __all__ = ["density_items", "image_title", "moved_result", "null_idle", "point_result"]
-
-
-def _pct(p: float) -> str:
-    return percent(p)
 
 
 def image_title(valid: bool, near) -> str:
@@ -63,20 +58,6 @@ def density_items(state: State, name: str, point, image: np.ndarray, *, with_poi
     return items
 
 
-def _heads_table(labels, linear: np.ndarray, rbf: np.ndarray) -> dbc.Table:
-    """Both heads' class probabilities, each head's top class in bold."""
-    kl, kr = int(np.argmax(linear)), int(np.argmax(rbf))
-    rows = [html.Tr([html.Td(n), html.Td(_pct(p), style={"fontWeight": "bold"} if i == kl else {}),
-                     html.Td(_pct(q), style={"fontWeight": "bold"} if i == kr else {})])
-            for i, (n, p, q) in enumerate(zip(labels, linear, rbf))]
-    return dbc.Table([html.Thead(html.Tr([html.Th("class"), html.Th("linear head"), html.Th("RBF head")])),
-                      html.Tbody(rows)], size="sm", className="mb-1", bordered=False)
-
-
-def rbf_line(labels, rbf: np.ndarray) -> html.Div:
-    k = int(np.argmax(rbf))
-    return html.Div(["RBF head, same hidden point: ", html.Strong(labels[k]),
-                     html.Span(f" ({_pct(rbf[k])})", className="confidence")], className="rbf-prediction")
 
 
 def point_result(state: State, name: str, point: tuple[float, float], valid: bool):
@@ -132,7 +113,7 @@ def point_result(state: State, name: str, point: tuple[float, float], valid: boo
                         html.Ul(density_items(state, name, point, r.image), className="small mb-1 ps-3")],
                        id=ids.MNIST_DENSITY)
     children = result_block(labels[k], r.confidence, rbf_line(labels, rbf), *notes,
-                            _heads_table(labels, r.proba, rbf), html.Ul(facts, className="small mb-2 ps-3"),
+                            heads_table(labels, r.proba, rbf), html.Ul(facts, className="small mb-2 ps-3"),
                             density)
     return patch_digit(r.image, title=image_title(valid, near)), children, near
 
