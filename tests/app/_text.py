@@ -1,5 +1,7 @@
 """Helpers shared by the app tests: the text inside a component tree."""
 
+from app.markup import text as markup_text
+
 
 def texts(node) -> list[str]:
     """Every string inside a component tree, a list of trees, or its JSON form, in order."""
@@ -12,6 +14,8 @@ def texts(node) -> list[str]:
     if isinstance(node, (list, tuple)):
         return [t for child in node for t in texts(child)]
     if isinstance(node, dict):
+        if node.get("type") == "Markup" and isinstance(node.get("props"), dict):  # static markup's JSONML
+            return [markup_text(node["props"].get("tree") or [])]
         if "props" in node:
             return texts(node["props"].get("children"))
         return [t for v in node.values() for t in texts(v)]

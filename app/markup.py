@@ -1,0 +1,151 @@
+"""Static markup: a block of server-built HTML drawn by one component instead of one per element.
+
+dash-renderer wraps every Dash component in a connected wrapper: each new one subscribes to
+the store, renders through an error boundary and a context provider, and announces itself
+with a store update that every other wrapper on the page then checks. A click result of
+40 small ``html`` elements therefore costs 40 wrappers and 40 page-wide store updates, while
+none of those elements is ever an input or output of a callback. :func:`markup` turns such
+a tree (``dash.html`` components, ``dbc.Alert``, ``dbc.Table``) into one :class:`Markup`
+whose ``tree`` prop is JSONML (``[tag, {attributes}, child, ...]``, strings for text),
+drawn by ``assets/markup.js`` with plain React elements. The browser shows the same
+elements, classes, styles and ids.
+
+Only a fixed set of tags and attributes is drawn (here and again in the browser); text
+is always text (React escapes it). Anything else is a ``TypeError`` here, not a silent gap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash.development.base_component import Component
+
+__all__ = ["ATTRIBUTES", "Markup", "TAGS", "find", "markup", "text"]
+
+TAGS = frozenset("div span p strong em b i small br ul ol li h1 h2 h3 h4 h5 h6 table thead tbody tfoot tr th td "
+                 "code sub sup".split())
+"""The elements a tree may hold (``assets/markup.js`` keeps the same list)."""
+
+ATTRIBUTES = frozenset(("className", "style", "id", "title", "role", "colSpan", "rowSpan"))
+"""The attributes a tree may set, besides ``aria-*`` and ``data-*``."""
+
+_HTML = "dash_html_components"
+_DBC = "dash_bootstrap_components"
+
+
+class Markup(Component):
+    """A block of static markup (see the module's docstring).
+
+    Keyword arguments:
+
+    - tree (list; optional): JSONML children: ``[tag, {attributes}, child, ...]`` or a string.
+    - id (string; optional)
+    - className (string; optional): the block's own class.
+    """
+
+    _children_props: list = []
+    _base_nodes = ["children"]
+    _namespace = "fooling_markup"
+    _type = "Markup"
+
+    def __init__(self, tree: list | None = None, id: str | None = None, className: str | None = None, **kwargs):
+        self._prop_names = ["id", "className", "tree"]
+        self._valid_wildcard_attributes = []
+        self.available_properties = ["id", "className", "tree"]
+        self.available_wildcard_properties = []
+        args = {k: v for k, v in (("tree", tree), ("id", id), ("className", className)) if v is not None}
+        super().__init__(**args, **kwargs)
+
+
+def _allowed(name: str) -> bool:
+    return name in ATTRIBUTES or name.startswith(("aria-", "data-"))
+
+
+def _attributes(props: dict) -> dict:
+    return {k: v for k, v in props.items() if _allowed(k) and v is not None}
+
+
+def _classes(*names: Any) -> str:
+    return " ".join(str(n) for n in names if n)
+
+
+def _node(c: Component) -> list:
+    props = {k: v for k, v in c.to_plotly_json()["props"].items() if k != "children"}
+    kids = _children(getattr(c, "children", None))
+    if c._namespace == _HTML and c._type.lower() in TAGS:
+        return [c._type.lower(), _attributes(props), *kids]
+    if c._namespace == _DBC and c._type == "Alert":
+        attrs = _attributes(props)
+        attrs["className"] = _classes("alert", f"alert-{props.get('color') or 'primary'}", props.get("className"))
+        attrs.setdefault("role", "alert")
+        return ["div", attrs, *kids]
+    if c._namespace == _DBC and c._type == "Table":
+        attrs = _attributes(props)
+        size = props.get("size")
+        attrs["className"] = _classes(props.get("className"), "table", size and f"table-{size}",
+                                      props.get("bordered") and "table-bordered",
+                                      props.get("striped") and "table-striped", props.get("hover") and "table-hover")
+        return ["table", attrs, *kids]
+    raise TypeError(f"{c._namespace}.{c._type} cannot be drawn as static markup")
+
+
+def _children(node: Any) -> list:
+    if node is None or isinstance(node, bool):
+        return []
+    if isinstance(node, (list, tuple)):
+        return [x for item in node for x in _children(item)]
+    if isinstance(node, Markup):
+        return list(node.tree or [])
+    if isinstance(node, Component):
+        if node._namespace == _DBC and node._type == "Alert" and getattr(node, "is_open", True) is False:
+            return []  # a closed alert shows nothing
+        return [_node(node)]
+    if isinstance(node, (str, int, float)):
+        return [str(node)]
+    raise TypeError(f"{type(node).__name__} cannot be drawn as static markup")
+
+
+def markup(children: Any, **kwargs) -> Markup:
+    """``children`` (components, strings, lists of them) as one :class:`Markup`; ``kwargs``
+    (``id``, ``className``) go to the block itself."""
+    return Markup(tree=_children(children), **kwargs)
+
+
+def text(node: Any) -> str:
+    """The text a tree (a :class:`Markup`, its ``tree``, or one JSONML node) shows: its pieces
+    joined by a space where elements meet, runs of white space as one space."""
+    return " ".join(" ".join(_texts(node.tree if isinstance(node, Markup) else node)).split())
+
+
+def _is_element(node: Any) -> bool:
+    return isinstance(node, list) and len(node) > 1 and isinstance(node[0], str) and isinstance(node[1], dict)
+
+
+def _texts(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [t for x in (node[2:] if _is_element(node) else node) for t in _texts(x)]
+    return []
+
+
+def find(node: Any, tag: str | None = None, **attrs) -> list[list]:
+    """Every JSONML element of ``node`` with tag ``tag`` (any, when None) and the given attributes
+    (``className`` matches one class of the element's)."""
+    if isinstance(node, Markup):
+        node = node.tree
+    found: list[list] = []
+    if not isinstance(node, list):
+        return found
+    is_element = _is_element(node)
+    if is_element:
+        a = node[1]
+        ok = tag is None or node[0] == tag
+        for k, v in attrs.items():
+            have = a.get(k)
+            ok = ok and (v in str(have or "").split() if k == "className" else have == v)
+        if ok:
+            found.append(node)
+    for x in (node[2:] if is_element else node):
+        found += find(x, tag, **attrs)
+    return found
