@@ -64,7 +64,8 @@ def test_only_the_upload_callback_takes_an_upload_sized_body(resources):
     big = "data:image/png;base64," + "A" * 20_000  # over max_body, under the upload cap: not a PNG
     r = post(c, _upload_body(app, big))
     assert r.status_code == 200, r.get_data()[:200]
-    assert "sideUpdate" not in r.json and "Alert" in json.dumps(r.json["response"])  # the page's own message
+    # the page's own message (an alert in the result's static markup), not the error banner
+    assert "sideUpdate" not in r.json and '"alert alert-' in json.dumps(r.json["response"])
     huge = "data:image/png;base64," + "A" * (settings.max_upload_body + 10)
     r = post(c, _upload_body(app, huge))
     assert r.status_code == 413 and str(settings.max_upload_body) in r.json["error"]

@@ -23,6 +23,7 @@ from ... import ids
 from ...components import (CLICK_LIMIT, BadInput, check_bool, check_choice, link_zoom, markers, message,
                            parse_click, relay_click, triggered_id)
 from ...links import Param, choice, flag, number, read, writer
+from ...markup import markup
 from .compute import NETWORKS, NULL_MAX, State
 from .layout import IDLE
 from .own_callbacks import register_own
@@ -41,6 +42,14 @@ LINK_OUTPUTS = ("network", "valid")
 checkbox, which only a link sets (:func:`update_from_link`)."""
 
 _NOTHING = (no_update,) * len(OUTPUTS)
+_TEXT = (OUTPUTS.index("result"), OUTPUTS.index("null_result"))
+"""The outputs that are text blocks: sent as one static-markup component each
+(:func:`app.markup.markup`), not one component per element."""
+
+
+def as_sent(outputs: tuple) -> tuple:
+    """``outputs`` as the browser gets them: the text blocks as static markup."""
+    return tuple(markup(v) if k in _TEXT and v is not no_update else v for k, v in enumerate(outputs))
 
 
 def check_network(state: State, value: Any) -> str:
@@ -75,9 +84,19 @@ def check_shift(value: Any) -> float:
     return float(value)
 
 
+def _at_zero(null: Any) -> bool:
+    return null == 0 and not isinstance(null, bool)
+
+
 def _reset(null: Any):
     """The slider back to 0 (no_update when it is there already)."""
-    return no_update if null == 0 and not isinstance(null, bool) else 0
+    return no_update if _at_zero(null) else 0
+
+
+def _idle(null: Any):
+    """The slider's readout back to its idle text (no_update when the slider is at 0: the
+    readout only says something else while the slider is off 0)."""
+    return no_update if _at_zero(null) else null_idle()
 
 
 def update_mnist(state: State, trigger: str, *, network: Any, click_data: Any = None, preset: Any = None,
@@ -131,7 +150,7 @@ def update_mnist(state: State, trigger: str, *, network: Any, click_data: Any = 
         return (no_update, message(str(exc)), no_update, no_update, no_update)
     image, children, near = point_result(state, name, xy, pixels_valid)
     pinned = {"network": name, "point": [xy[0], xy[1]], "nearest": list(near) if near is not None else None}
-    return (image, children, pinned, _reset(null), null_idle())
+    return (image, children, pinned, _reset(null), _idle(null))
 
 
 LINK_PARAMS = [Param("net", choice(NETWORKS)), Param("x", number(-CLICK_LIMIT, CLICK_LIMIT)),
@@ -241,14 +260,14 @@ def register(app, state: State) -> None:
     def update_mnist_page(network, click_data, _presets, valid, null, query, point):
         tid = triggered_id()
         if tid in (None, ids.QUERY):  # the page opened, or back/forward: the link's view
-            return update_from_link(state, query, network, valid)
+            return as_sent(update_from_link(state, query, network, valid))
         preset = None
         if isinstance(tid, dict) and tid.get("type") == ids.MNIST_PRESET:
             trigger, preset = "preset", tid.get("index")
         else:
             trigger = _TRIGGERS.get(tid, "none") if isinstance(tid, str) else "none"
-        return update_mnist(state, trigger, network=network, click_data=click_data, preset=preset,
-                            valid=valid, null=null, point=point) + (no_update,) * len(LINK_OUTPUTS)
+        return as_sent(update_mnist(state, trigger, network=network, click_data=click_data, preset=preset,
+                                    valid=valid, null=null, point=point)) + (no_update,) * len(LINK_OUTPUTS)
 
     @app.callback(Output(ids.MNIST_MAP, "figure"), Output(ids.MNIST_RBF_MAP, "figure"),
                   Input(ids.MNIST_NETWORK, "value"), prevent_initial_call=True)

@@ -8,6 +8,7 @@ from dash import dcc, html
 from ... import ids
 from ...components import graph, section
 from ...figures import CLASS_COLORS
+from ...markup import Markup, markup
 from .compute import NULL_MAX, NULL_STEP, State
 from .own import MAX_T, OWN_IDLE, PAD_TITLE, PREPROCESSING
 from .preview import hover_data
@@ -23,8 +24,8 @@ _LABELS = {"identity": "identity (unbounded plane)", "tanh": "tanh (bounded to (
 """The network toggle's labels."""
 
 
-def map_key(labels) -> html.Div:
-    """The maps' key (both maps draw the same marks)."""
+def map_key(labels) -> Markup:
+    """The maps' key (both maps draw the same marks), as static markup."""
     def line(text, style, color="#111", width="2px"):
         sample = html.Span(style={"display": "inline-block", "width": "1.4em", "verticalAlign": "middle",
                                   "borderTop": f"{width} {style} {color}"})
@@ -35,11 +36,11 @@ def map_key(labels) -> html.Div:
 
     dots = html.Span([html.Span("●", style={"color": CLASS_COLORS[k]}) for k in range(len(labels))]
                      + [f" held-out digits {labels[0]}-{labels[-1]}"], className="me-2 text-nowrap d-inline-block")
-    return html.Div([dots, line("P = 1/2", "solid", width="1px"),
-                     line("valid images reach (tanh: estimated)", "solid", width="2.5px"),
-                     line("typical (density check)", "dashed", "#555"), mark("◇", "nearest reachable"),
-                     mark("×", "clicked"), mark("●", "your digit"), mark("○", "walked to")],
-                    className="small map-key")
+    return markup(html.Div([dots, line("P = 1/2", "solid", width="1px"),
+                            line("valid images reach (tanh: estimated)", "solid", width="2.5px"),
+                            line("typical (density check)", "dashed", "#555"), mark("◇", "nearest reachable"),
+                            mark("×", "clicked"), mark("●", "your digit"), mark("○", "walked to")],
+                           className="small map-key"))
 
 
 def own_card(state: State) -> dbc.Card:
@@ -76,8 +77,7 @@ def own_card(state: State) -> dbc.Card:
         dcc.Download(id=ids.MNIST_DOWNLOAD),
     ], className="mt-2")
     return dbc.Card(dbc.CardBody([
-        html.H2("Your own digit", className="h5"),
-        html.P(PREPROCESSING, className="small text-muted mb-2"),
+        markup([html.H2("Your own digit", className="h5"), html.P(PREPROCESSING, className="small text-muted mb-2")]),
         dbc.Row([
             dbc.Col(pad, xs=6, md=3, className="mb-2"),
             dbc.Col(upload, xs=6, md=3, className="mb-2"),
@@ -89,7 +89,7 @@ def own_card(state: State) -> dbc.Card:
         exports,
         dcc.Store(id=ids.MNIST_OWN), dcc.Store(id=ids.MNIST_OWN_MARKS), dcc.Store(id=ids.MNIST_DRAW_DATA),
         dcc.Store(id=ids.MNIST_UPLOAD_REJECTED),
-    ]), className="mb-3 own-digit")
+    ]), className="mb-3 own-digit offscreen-lazy")
 
 
 def layout(state: State):
@@ -118,9 +118,10 @@ def layout(state: State):
                    updatemode="mouseup", allow_direct_input=False),
         html.Div(null_idle(), id=ids.MNIST_NULL_RESULT, className="small", **{"aria-live": "polite"}),
     ], className="mb-2")
+    # what no callback reads or writes is static markup: one component each, not one per element
+    # (every component is a store subscriber dash-renderer checks on each update of a click)
     return html.Div([
-        html.H1("MNIST: click the hidden plane, get an image", className="h3"),
-        html.P(text[0]),
+        markup([html.H1("MNIST: click the hidden plane, get an image", className="h3"), html.P(text[0])]),
         controls,
         dbc.Row([
             dbc.Col([graph(ids.MNIST_MAP, first.base_map, height=height), map_key(first.labels),
@@ -144,17 +145,17 @@ def layout(state: State):
         dcc.Store(id=ids.MNIST_POINT),
         dcc.Store(id=ids.MNIST_HOVER_DATA, data={n: hover_data(state, n) for n in state.networks}),
         own_card(state),
-        section("Remedies, and what the outlines mean", *[html.P(t, className="mb-2") for t in remedy_text(state)],
-                html.P(text[1], className="small text-muted")),
+        markup(section("Remedies, and what the outlines mean", *[html.P(t, className="mb-2") for t in remedy_text(state)],
+                       html.P(text[1], className="small text-muted")), className="offscreen-lazy"),
         dbc.Row([
             dbc.Col(section("How they learned", graph(ids.MNIST_LOSS, state.loss_figure, height="320px")),
                     xs=12, md=6),
             dbc.Col(section(
                 "What they learned from",
-                dbc.Table([head, body], size="sm", className="mb-2"),
+                markup(dbc.Table([head, body], size="sm", className="mb-2")),
                 dcc.Graph(id=ids.MNIST_SAMPLES, figure=state.samples_figure, style={"height": "200px"},
                           config={"staticPlot": True}),
                 lead="Held-out accuracy beside the RBF head's and the essay's, and real held-out "
                      "digits to compare with the inverted images."), xs=12, md=6),
-        ]),
+        ], className="offscreen-lazy"),
     ])

@@ -15,6 +15,7 @@ from fooling.inversion import InversionError
 from ... import ids
 from ...components import BadInput, check_bool, check_choice, markers, message, triggered_id
 from ...links import Param, number, read
+from ...markup import markup
 from .compute import State
 from .own import (MAX_T, PAD_SHOWS, PAD_TITLE, code_of, digit_from_drawing, digit_from_upload, own_view, parse_code,
                   parse_walk)
@@ -176,7 +177,8 @@ def register_own(app, state: State) -> None:
         # step) would send it again, up to max_upload bytes, and the same file could not be sent twice
         spent = (None if trigger == "upload" and upload is not None else no_update,
                  None if trigger == "draw" and drawing is not None else no_update)
-        return (*out, *spent)
+        # the result as one static-markup block (app.markup), not one component per element
+        return (out[0], markup(out[1]) if out[1] is not no_update else no_update, *out[2:], *spent)
 
     app.clientside_callback(_PAD_JS % {"draw": json.dumps(PAD_TITLE), "shows": json.dumps(PAD_SHOWS)},
                             Output(ids.MNIST_DRAW, "title"), Input(ids.MNIST_OWN, "data"), prevent_initial_call=True)
@@ -191,7 +193,8 @@ def register_own(app, state: State) -> None:
         which = triggered_id()
         if which not in (ids.MNIST_EXPORT_PNG, ids.MNIST_EXPORT_PNG_LARGE, ids.MNIST_EXPORT_JSON):
             return no_update, no_update
-        return update_export(state, which, network=network, valid=valid, own=own, walk=walk, point=point)
+        download, note = update_export(state, which, network=network, valid=valid, own=own, walk=walk, point=point)
+        return download, markup(note) if note is not no_update else no_update
 
     markers(app, ids.MNIST_OWN_MARKS, [ids.MNIST_MAP, ids.MNIST_RBF_MAP], fields={"own": "own", "walked": "walked"},
             group="own")
