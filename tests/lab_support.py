@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from app import ids
+from app.markup import text as markup_text
 from app.registry import new_session
 from tests.app.test_fuzz import ROUTE, build_body, components
 
@@ -299,7 +300,11 @@ def text_of(resp: dict, cid: str, prop: str = "children") -> str:
             for n in node:
                 walk(n)
         elif isinstance(node, dict):
-            walk(node.get("props", {}).get("children"))
+            props = node.get("props", {})
+            if node.get("type") == "Markup":  # static markup: its JSONML tree
+                out.append(markup_text(props.get("tree") or []))
+            else:
+                walk(props.get("children"))
 
     walk(resp.get(cid, {}).get(prop))
     return " ".join(" ".join(out).split())

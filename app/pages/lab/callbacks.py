@@ -19,6 +19,7 @@ from dash import ALL, Input, Output, State as DashState, ctx, no_update
 
 from ... import ids
 from ...components import link_zoom, markers, relay_click, triggered_id
+from ...markup import markup
 from .compute import State
 from .layout import FORM
 from .submit import update_lab_submit
@@ -106,9 +107,13 @@ def register(app, state: State) -> None:
             index = tid.get("index")  # the digit
             if not _triggered_value():  # a button shown for a new network, not pressed
                 return no_update, no_update, no_update
-            return update_lab_point(state, "preset", outcome=outcome, preset=index, valid=valid, point=point)
-        trigger = {ids.LAB_MAP: "click", ids.LAB_VALID: "valid"}.get(tid, "none") if isinstance(tid, str) else "none"
-        return update_lab_point(state, trigger, outcome=outcome, click=click, valid=valid, point=point)
+            out = update_lab_point(state, "preset", outcome=outcome, preset=index, valid=valid, point=point)
+        else:
+            trigger = {ids.LAB_MAP: "click", ids.LAB_VALID: "valid"}.get(tid, "none") if isinstance(tid, str) else "none"
+            out = update_lab_point(state, trigger, outcome=outcome, click=click, valid=valid, point=point)
+        image, children, pinned = out
+        # the point's result as one static-markup block (app.markup), as on /mnist
+        return image, markup(children) if children is not no_update else no_update, pinned
 
     @app.callback(*progress, Input(ids.LAB_CANCEL, "n_clicks"), DashState(ids.LAB_TICKET, "data"),
                   DashState(ids.LAB_SESSION, "data"), prevent_initial_call=True)
