@@ -61,8 +61,10 @@ def _allowed(name: str) -> bool:
     return name in ATTRIBUTES or name.startswith(("aria-", "data-"))
 
 
-def _attributes(props: dict) -> dict:
-    return {k: v for k, v in props.items() if _allowed(k) and v is not None}
+def _attributes(c: Component) -> dict:
+    # the instance's own attributes are its props as set (read directly: to_plotly_json
+    # checks every name against the wildcard prefixes, which costs more than the rest)
+    return {k: v for k, v in vars(c).items() if v is not None and _allowed(k)}
 
 
 def _classes(*names: Any) -> str:
@@ -70,21 +72,21 @@ def _classes(*names: Any) -> str:
 
 
 def _node(c: Component) -> list:
-    props = {k: v for k, v in c.to_plotly_json()["props"].items() if k != "children"}
     kids = _children(getattr(c, "children", None))
+    attrs = _attributes(c)
     if c._namespace == _HTML and c._type.lower() in TAGS:
-        return [c._type.lower(), _attributes(props), *kids]
+        return [c._type.lower(), attrs, *kids]
     if c._namespace == _DBC and c._type == "Alert":
-        attrs = _attributes(props)
-        attrs["className"] = _classes("alert", f"alert-{props.get('color') or 'primary'}", props.get("className"))
+        attrs["className"] = _classes("alert", f"alert-{getattr(c, 'color', None) or 'primary'}",
+                                      attrs.get("className"))
         attrs.setdefault("role", "alert")
         return ["div", attrs, *kids]
     if c._namespace == _DBC and c._type == "Table":
-        attrs = _attributes(props)
-        size = props.get("size")
-        attrs["className"] = _classes(props.get("className"), "table", size and f"table-{size}",
-                                      props.get("bordered") and "table-bordered",
-                                      props.get("striped") and "table-striped", props.get("hover") and "table-hover")
+        size = getattr(c, "size", None)
+        attrs["className"] = _classes(attrs.get("className"), "table", size and f"table-{size}",
+                                      getattr(c, "bordered", None) and "table-bordered",
+                                      getattr(c, "striped", None) and "table-striped",
+                                      getattr(c, "hover", None) and "table-hover")
         return ["table", attrs, *kids]
     raise TypeError(f"{c._namespace}.{c._type} cannot be drawn as static markup")
 
