@@ -44,9 +44,16 @@ def _app():
 def test_markup_draws_what_the_components_draw(dash_duo):
     dash_duo.start_server(_app())
     dash_duo.wait_for_element("#as-markup .prediction", timeout=20)
-    html_of = "return document.getElementById(arguments[0]).innerHTML"
-    assert dash_duo.driver.execute_script(html_of, "as-markup") == dash_duo.driver.execute_script(html_of,
-                                                                                                 "as-components")
+    # the same elements, attributes (in any order), styles and text
+    canonical = """
+        const walk = (n) => n.nodeType === 3 ? JSON.stringify(n.data) : n.nodeType !== 1 ? '' :
+            '<' + n.tagName + [...n.attributes].map(a => ' ' + a.name + '=' + JSON.stringify(a.value)).sort().join('')
+            + '>' + [...n.childNodes].map(walk).join('') + '</' + n.tagName + '>';
+        return [...document.getElementById(arguments[0]).childNodes].map(walk).join('');
+    """
+    drawn = dash_duo.driver.execute_script(canonical, "as-markup")
+    assert drawn == dash_duo.driver.execute_script(canonical, "as-components")
+    assert drawn.count("<LI") == 2 and "<TABLE" in drawn and "<BR>" in drawn
     p = dash_duo.find_element("#as-markup p")
     assert p.get_attribute("title") == "a title" and p.get_attribute("aria-live") == "polite"
     assert p.get_attribute("data-kind") == "x" and p.value_of_css_property("color") in ("rgb(200, 0, 0)", "rgba(200, 0, 0, 1)")
