@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dash import no_update
 from dash.development.base_component import Component
 
 __all__ = ["ATTRIBUTES", "Markup", "TAGS", "find", "markup", "text"]
@@ -107,9 +108,12 @@ def _children(node: Any) -> list:
     raise TypeError(f"{type(node).__name__} cannot be drawn as static markup")
 
 
-def markup(children: Any, **kwargs) -> Markup:
+def markup(children: Any, **kwargs) -> Any:
     """``children`` (components, strings, lists of them) as one :class:`Markup`; ``kwargs``
-    (``id``, ``className``) go to the block itself."""
+    (``id``, ``className``) go to the block itself. ``dash.no_update`` stays ``no_update``, so a
+    callback can pass any of its text outputs through."""
+    if children is no_update:
+        return no_update
     return Markup(tree=_children(children), **kwargs)
 
 

@@ -7,7 +7,7 @@ import json
 import dash_bootstrap_components as dbc
 import plotly
 import pytest
-from dash import dcc, html
+from dash import dcc, html, no_update
 
 from app import ids
 from app.markup import ATTRIBUTES, TAGS, Markup, find, markup, text
@@ -53,6 +53,10 @@ def test_text_and_find_read_a_tree():
     assert text(m) == "one two three"
     assert [text(li) for li in find(m, "li")] == ["one two", "three"]
     assert len(find(m, className="b")) == 1 and find(m, "table") == []
+
+
+def test_no_update_passes_through():
+    assert markup(no_update) is no_update
 
 
 def test_a_block_inside_a_block_is_inlined():

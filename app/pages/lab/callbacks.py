@@ -113,7 +113,7 @@ def register(app, state: State) -> None:
             out = update_lab_point(state, trigger, outcome=outcome, click=click, valid=valid, point=point)
         image, children, pinned = out
         # the point's result as one static-markup block (app.markup), as on /mnist
-        return image, markup(children) if children is not no_update else no_update, pinned
+        return image, markup(children), pinned
 
     @app.callback(*progress, Input(ids.LAB_CANCEL, "n_clicks"), DashState(ids.LAB_TICKET, "data"),
                   DashState(ids.LAB_SESSION, "data"), prevent_initial_call=True)

@@ -49,7 +49,7 @@ _TEXT = (OUTPUTS.index("result"), OUTPUTS.index("null_result"))
 
 def as_sent(outputs: tuple) -> tuple:
     """``outputs`` as the browser gets them: the text blocks as static markup."""
-    return tuple(markup(v) if k in _TEXT and v is not no_update else v for k, v in enumerate(outputs))
+    return tuple(markup(v) if k in _TEXT else v for k, v in enumerate(outputs))
 
 
 def check_network(state: State, value: Any) -> str:

@@ -178,7 +178,7 @@ def register_own(app, state: State) -> None:
         spent = (None if trigger == "upload" and upload is not None else no_update,
                  None if trigger == "draw" and drawing is not None else no_update)
         # the result as one static-markup block (app.markup), not one component per element
-        return (out[0], markup(out[1]) if out[1] is not no_update else no_update, *out[2:], *spent)
+        return (out[0], markup(out[1]), *out[2:], *spent)
 
     app.clientside_callback(_PAD_JS % {"draw": json.dumps(PAD_TITLE), "shows": json.dumps(PAD_SHOWS)},
                             Output(ids.MNIST_DRAW, "title"), Input(ids.MNIST_OWN, "data"), prevent_initial_call=True)
@@ -194,7 +194,7 @@ def register_own(app, state: State) -> None:
         if which not in (ids.MNIST_EXPORT_PNG, ids.MNIST_EXPORT_PNG_LARGE, ids.MNIST_EXPORT_JSON):
             return no_update, no_update
         download, note = update_export(state, which, network=network, valid=valid, own=own, walk=walk, point=point)
-        return download, markup(note) if note is not no_update else no_update
+        return download, markup(note)
 
     markers(app, ids.MNIST_OWN_MARKS, [ids.MNIST_MAP, ids.MNIST_RBF_MAP], fields={"own": "own", "walked": "walked"},
             group="own")
