@@ -66,7 +66,9 @@ MNIST_EXPORT_PNG = "mnist-export-png"
 MNIST_EXPORT_PNG_LARGE = "mnist-export-png-large"
 MNIST_EXPORT_JSON = "mnist-export-json"
 MNIST_DOWNLOAD = "mnist-download"
-MNIST_POINT = "mnist-point"  # dcc.Store: {"network", "point": [x, y], "nearest": [x, y] or None} pinned
+MNIST_POINT = "mnist-point"  # dcc.Store: the pinned {"network", "point": [x, y], "nearest": [x, y] or None,
+#                               "valid", "null"} (the checkbox and the slider value its image is drawn at)
+MNIST_NULL_ASK = "mnist-null-ask"  # dcc.Store: the slider's value, when the pinned image is not drawn at it
 
 # /neurons
 NEURONS_LAYER = "neurons-layer"

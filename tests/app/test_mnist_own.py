@@ -199,9 +199,14 @@ def test_the_main_view_from_a_link(state):
     image, result, point, null, null_result, network, valid = out
     assert network == "tanh" and valid is True and null == 0.5
     assert point["network"] == "tanh" and point["point"] == [0.3, -0.2]
+    # the view records what it is drawn with: the toggle, checkbox and slider the link sets
+    # then find it drawn (no second inversion, no reset)
+    assert point["valid"] is True and point["null"] == 0.5
     assert "Moved image, t = +0.5" in text_of(null_result)
     out = update_from_link(state, {"net": ["evil"], "x": ["nan"], "y": ["1e309"]}, "identity", False)
-    assert out[5] == "identity" and out[2] is None
+    # no point: a view of the network alone, so the toggle's change leaves the link's notes
+    assert out[5] == "identity" and out[2] == {"network": "identity", "point": None, "nearest": None,
+                                                "valid": False, "null": 0}
     text = text_of(out[1])
     assert "'net=evil'" in text and "'x=nan'" in text and "'y=1e309'" in text
 

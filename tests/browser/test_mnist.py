@@ -446,6 +446,25 @@ def test_one_click_sends_one_request(dash_duo, dash_app, resources):
             assert wait_marker(dash_duo, other, [x, y]) == [x, y]
         time.sleep(1.5)  # anything the click set off has had time to go out
         assert update_requests(dash_duo) - before == 1, graph_id  # ... by one request
+    # with the slider off 0, a click is still one request: the answer resets the slider, and
+    # the slider's move back to 0 finds the new image drawn at 0 (no second request)
+    thumb = dash_duo.find_element(f"#{ids.MNIST_NULL} [role=slider]")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", thumb)
+    thumb.send_keys(Keys.ARROW_LEFT * 5)
+    dash_duo.wait_for_contains_text(MOVED, "t = -0.5", timeout=20)
+    time.sleep(1.0)
+    entry = fooling_points(m)[3]
+    before = update_requests(dash_duo)
+    shown = dash_duo.find_element(RESULT).text
+    emit_click(dash_duo, ids.MNIST_MAP, *(float(v) for v in entry["hidden"]))
+    wait_for_prediction(dash_duo, str(entry["label"]), not_text=shown)
+    dash_duo.wait_for_contains_text(MOVED, "Click a point, then move the slider", timeout=20)
+    assert _slider(dash_duo) == 0
+    time.sleep(1.5)
+    assert update_requests(dash_duo) - before == 1
+    # ... and moving it again still moves the new point's image
+    thumb.send_keys(Keys.ARROW_RIGHT * 3)
+    dash_duo.wait_for_contains_text(MOVED, "t = +0.3", timeout=20)
     assert console_errors(dash_duo) == []
 
 

@@ -143,6 +143,7 @@ def layout(state: State):
                 className="mb-3"),
         ]),
         dcc.Store(id=ids.MNIST_POINT),
+        dcc.Store(id=ids.MNIST_NULL_ASK),
         dcc.Store(id=ids.MNIST_HOVER_DATA, data={n: hover_data(state, n) for n in state.networks}),
         own_card(state),
         markup(section("Remedies, and what the outlines mean", *[html.P(t, className="mb-2") for t in remedy_text(state)],
