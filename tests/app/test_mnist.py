@@ -1087,6 +1087,9 @@ def test_the_checkbox_redraws_only_a_view_drawn_with_other_pixels(state):
     out = run(state, "null", "tanh", null=1.0, point={"network": "tanh", "point": [3.0, 0.0], "nearest": [0.5, 0.1]})
     assert "nothing to move" in text_of(out["null_result"])
     assert out["point"] == {"network": "tanh", "point": [3.0, 0.0], "nearest": [0.5, 0.1], "valid": False, "null": 1.0}
+    for bad in ([math.nan, 0.1], [1e308, 0.1], [True, 0.1], ["a", 1], [1], "x"):  # a crafted nearest is not kept
+        out = run(state, "null", "tanh", null=1.0, point={"network": "tanh", "point": [3.0, 0.0], "nearest": bad})
+        assert out["point"]["nearest"] is None, bad
 
 
 HOSTILE_BODIES = [

@@ -112,12 +112,15 @@ def check_shift(value: Any) -> float:
 
 
 def _stored_nearest(point: dict) -> tuple[float, float] | None:
-    """The pinned point's nearest reachable point, when it is one (else None)."""
+    """The pinned point's nearest reachable point, when it is one (checked as a stored point
+    is: :func:`app.components.parse_click`), else None."""
     near = point.get("nearest")
-    if isinstance(near, (list, tuple)) and len(near) == 2 and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in near):
-        return float(near[0]), float(near[1])
-    return None
+    if not isinstance(near, (list, tuple)) or len(near) != 2:
+        return None
+    try:
+        return parse_click({"points": [{"x": near[0], "y": near[1]}]})
+    except BadInput:
+        return None
 
 
 def _view_null(point: Any) -> float:
@@ -170,7 +173,8 @@ def update_mnist(state: State, trigger: str, *, network: Any, click_data: Any = 
     null : any
         The null-space slider's value.
     point : any
-        The pinned ``{"network", "point"}`` (for ``valid`` and ``null``).
+        The pinned view (:func:`pinned`): what the image is drawn with, so a control a link
+        set finds its view drawn already (for ``network``, ``valid`` and ``null``).
 
     Returns
     -------
