@@ -9,11 +9,12 @@ from typing import Any, Sequence
 import dash_bootstrap_components as dbc
 import numpy as np
 from dash import ctx, dcc, html
+from dash.development.base_component import Component
 
 from . import ids
 from .pages import PAGES
 
-__all__ = ["UNREADABLE", "BadInput", "percent", "check_bool", "check_choice", "graph", "heads_table", "link_zoom", "link_zoom_js", "markers",
+__all__ = ["UNREADABLE", "BadInput", "percent", "check_bool", "check_choice", "graph", "heads_table", "link_zoom", "link_zoom_js", "PointStore",
            "message", "navbar", "not_found", "parse_click", "probability_table", "rbf_line", "result_block", "section",
            "short_repr", "triggered_id", "triggered_props"]
 
@@ -263,38 +264,36 @@ def relay_click(app, source: str, target: str) -> None:
                             prevent_initial_call=True)
 
 
-_MARKERS_JS = """
-function(data) {
-    const fields = %(fields)s, marks = {};
-    for (const [field, kind] of Object.entries(fields)) {
-        marks[kind] = data && typeof data === 'object' ? (data[field] || null) : null;
-    }
-    for (const id of %(graphs)s) {
-        if (window.foolingMarkers) { window.foolingMarkers.set(id, marks, %(group)s); }
-    }
-    return window.dash_clientside.no_update;
-}
-"""
+class PointStore(Component):
+    """A store whose data are drawn as markers over graphs, in the browser (``assets/markers.js``):
+    no figure changes, no request, no callback.
 
+    The marks change in the same commit as the data (a click's answer), so they reach the
+    screen in the frame the click's result does.
 
-def markers(app, store: str, graphs: Sequence[str], *, fields: dict | None = None, group: str = "point") -> None:
-    """Draw the points of ``store``'s data over ``graphs``, in the browser (``assets/markers.js``):
-    no figure changes, no request.
+    Keyword arguments:
 
-    Parameters
-    ----------
-    fields : dict, optional
-        Data field -> marker kind (``clicked``, ``nearest``, ``own``, ``walked``); default
-        ``{"point": "clicked", "nearest": "nearest"}``.
-    group : str
-        Marks of one store; another store's marks on the same graphs stay.
+    - id (string; optional)
+    - data (dict; optional): the store's value, as a ``dcc.Store``'s; its ``fields`` are drawn.
+    - graphs (list of strings; optional): the graphs to draw on.
+    - fields (dict; optional): data field -> marker kind (``clicked``, ``nearest``, ``own``,
+      ``walked``); default ``{"point": "clicked", "nearest": "nearest"}``.
+    - group (string; optional): the marks of one store; another store's marks on the same
+      graphs stay (default ``"point"``).
     """
-    import json
 
-    from dash import Input, Output
+    _children_props: list = []
+    _base_nodes = ["children"]
+    _namespace = "fooling_marks"
+    _type = "PointStore"
+    _PROPS = ["id", "data", "graphs", "fields", "group"]
 
-    fields = fields or {"point": "clicked", "nearest": "nearest"}
-    js = _MARKERS_JS % {"graphs": json.dumps(list(graphs)), "fields": json.dumps(fields),
-                        "group": json.dumps(group)}
-    # an output nobody reads (callbacks without one are not called when the page loads)
-    app.clientside_callback(js, Output(store, "clear_data"), Input(store, "data"))
+    def __init__(self, id: str | None = None, data: Any = None, graphs: Sequence[str] | None = None,
+                 fields: dict | None = None, group: str | None = None, **kwargs):
+        self._prop_names = list(self._PROPS)
+        self._valid_wildcard_attributes = []
+        self.available_properties = list(self._PROPS)
+        self.available_wildcard_properties = []
+        args = {k: v for k, v in (("id", id), ("data", data), ("graphs", list(graphs) if graphs else None),
+                                  ("fields", fields), ("group", group)) if v is not None}
+        super().__init__(**args, **kwargs)

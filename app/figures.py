@@ -191,7 +191,7 @@ def make_region_figure(grid: RegionGrid, names: Sequence[str], *,
         each becomes one trace (empty sequences draw nothing).
     The clicked point is not part of the figure: changing any part of a figure makes
     plotly redraw the whole map, so markers are drawn over it in the browser
-    (``assets/markers.js``, :func:`app.components.markers`).
+    (``assets/markers.js``, :class:`app.components.PointStore`).
     view : (x0, x1, y0, y1), optional
         Initial axis ranges; default the grid's bounds.
     layout : dict, optional

@@ -1,9 +1,12 @@
-"""Image figures shared by several pages: a 28x28 digit in grey, and its per-click update.
+"""Images shared by several pages: a 28x28 digit in grey, as a figure or as a canvas.
 
 :func:`make_digit_figure` follows :mod:`app.figures` (finished arrays in, ``go.Figure``
-out, the shared theme). :func:`patch_digit` is the per-click update of such a figure: a
-click changes the picture, not the figure, so it sends only the new pixels (a float32
-typed array) and colour range.
+out, the shared theme): for images drawn once (the neurons' averages), with plotly's
+hover. An image that changes with every click is a :class:`Digit` instead, drawn on a
+canvas by ``assets/digit.js``: a click sends :func:`digit_data` (the pixels as a float32
+typed array, the grey range and the caption), and the browser draws them in the same
+frame as the click's result; a plotly figure would be rebuilt for each click, a frame
+or more later.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ import base64
 
 import numpy as np
 import plotly.graph_objects as go
-from dash import Patch
+from dash.development.base_component import Component
 
 from .figures import merged, theme
 
-__all__ = ["blank_digit_figure", "decode_typed_array", "digit_range", "image_layout",
-           "make_digit_figure", "patch_digit", "range_title", "typed_array"]
+__all__ = ["Digit", "decode_typed_array", "digit_data", "digit_range", "image_layout", "make_digit_figure",
+           "range_note", "range_title", "typed_array"]
 
 
 def digit_range(image: np.ndarray, valid_range: tuple[float, float] = (0.0, 1.0)) -> tuple[float, float]:
@@ -30,15 +33,24 @@ def digit_range(image: np.ndarray, valid_range: tuple[float, float] = (0.0, 1.0)
     return min(lo, float(img.min())), max(hi, float(img.max()))
 
 
+def range_note(zmin: float, zmax: float, valid_range: tuple[float, float] = (0.0, 1.0)) -> str | None:
+    """What black and white stand for when the grey scale was stretched past the valid
+    range (None when it was not)."""
+    if zmin >= valid_range[0] and zmax <= valid_range[1]:
+        return None
+    return f"grey scale: black {zmin:.2f}, white {zmax:.2f}"
+
+
 def range_title(title: str | None, zmin: float, zmax: float, valid_range: tuple[float, float] = (0.0, 1.0)) -> str | None:
     """``title``, and when the grey scale was stretched past the valid range, to what.
 
     (Said in the title rather than by a colour bar: a colour bar is a second axis that
     plotly lays out again, with its text measured, every time the pixels change.)
     """
-    if zmin >= valid_range[0] and zmax <= valid_range[1]:
+    note = range_note(zmin, zmax, valid_range)
+    if note is None:
         return title
-    note = f"<span style='font-size:11px'>grey scale: black {zmin:.2f}, white {zmax:.2f}</span>"
+    note = f"<span style='font-size:11px'>{note}</span>"
     return f"{title}<br>{note}" if title else note
 
 
@@ -87,49 +99,67 @@ def make_digit_figure(image: np.ndarray | None, *, title: str | None = None,
     return go.Figure(data=traces, layout=image_layout(title, uirevision, layout))
 
 
-def blank_digit_figure(title: str, size: int = 28) -> go.Figure:
-    """A digit figure with an all-missing image: shows nothing, but has the trace to patch.
+class Digit(Component):
+    """A grey image drawn on a canvas in the browser (``assets/digit.js``), with its caption.
 
-    The axes are fixed to the image's extent (an all-missing heatmap has no extent for
-    plotly to autorange on, and a later patch would keep the wrong one).
+    Keyword arguments:
+
+    - digit (dict; optional): :func:`digit_data`'s value: ``title``, ``note``, ``pixels``
+      (float32 typed-array spec, rows top-down, or None for an empty image), ``zmin``,
+      ``zmax`` (black and white) and ``size``.
+    - id (string; optional)
+    - className (string; optional)
+    - style (dict; optional)
     """
-    extent = dict(range=[-0.5, size - 0.5], autorange=False)
-    return make_digit_figure(np.full(size * size, np.nan, dtype=np.float32), title=title, size=size,
-                             layout=dict(xaxis=extent, yaxis=extent))
+
+    _children_props: list = []
+    _base_nodes = ["children"]
+    _namespace = "fooling_digit"
+    _type = "Digit"
+
+    def __init__(self, digit: dict | None = None, id: str | None = None, className: str | None = None,
+                 style: dict | None = None, **kwargs):
+        self._prop_names = ["id", "className", "style", "digit"]
+        self._valid_wildcard_attributes = []
+        self.available_properties = ["id", "className", "style", "digit"]
+        self.available_wildcard_properties = []
+        args = {k: v for k, v in (("digit", digit), ("id", id), ("className", className), ("style", style))
+                if v is not None}
+        super().__init__(**args, **kwargs)
 
 
-def patch_digit(image: np.ndarray | None, *, title: str, valid_range: tuple[float, float] = (0.0, 1.0),
-                size: int = 28) -> Patch:
-    """Update a :func:`blank_digit_figure` (or any one-heatmap digit figure) to ``image``.
+def digit_data(image: np.ndarray | None, *, title: str, valid_range: tuple[float, float] = (0.0, 1.0),
+               size: int = 28) -> dict:
+    """What a :class:`Digit` draws for ``image``: a click's whole image update.
 
     Parameters
     ----------
     image : ndarray of shape (size * size,), or None
-        Pixels in row order; None blanks the picture.
+        Pixels in row order, top row first; None for an empty image.
     title : str
     valid_range : (float, float)
-        As in :func:`make_digit_figure`: when the image leaves this range, the title
-        says what black and white stand for (:func:`range_title`).
+        Black and white, stretched to the image's own range when it leaves this one (the
+        ``note`` then says to what: :func:`range_note`).
 
     Returns
     -------
-    dash.Patch
-        Sets the heatmap's ``z`` (rows bottom-up, as the factory draws them, as a float32
-        typed array: see :func:`typed_array`), ``zmin``, ``zmax`` and the title.
+    dict
+        ``title``, ``note`` (str or None), ``pixels`` (:func:`typed_array` of float32, or
+        None), ``zmin``, ``zmax`` and ``size``.
+
+    Raises
+    ------
+    ValueError
+        When a pixel is not finite in float32.
     """
-    p = Patch()
     if image is None:
-        img = np.full((size, size), np.nan)
         zmin, zmax = valid_range
-    else:
-        img = np.asarray(image, dtype=float).reshape(size, size)
-        if not np.all(np.isfinite(img)) or np.abs(img).max() > np.finfo(np.float32).max:
-            raise ValueError("image pixels must be finite (in float32)")
-        zmin, zmax = digit_range(img, valid_range)
-    p["data"][0]["z"] = typed_array(img[::-1])
-    p["data"][0]["zmin"] = float(zmin)
-    p["data"][0]["zmax"] = float(zmax)
-    text = range_title(title, zmin, zmax, valid_range)
-    p["layout"]["title"]["text"] = text
-    p["layout"]["margin"]["t"] = _top_margin(text)
-    return p
+        return {"title": title, "note": None, "pixels": None, "zmin": float(zmin), "zmax": float(zmax),
+                "size": size}
+    img = np.asarray(image, dtype=float).reshape(size * size)
+    if not np.all(np.isfinite(img)) or np.abs(img).max() > np.finfo(np.float32).max:
+        raise ValueError("image pixels must be finite (in float32)")
+    zmin, zmax = digit_range(img, valid_range)
+    return {"title": title, "note": range_note(zmin, zmax, valid_range),
+            "pixels": typed_array(img.reshape(size, size)),
+            "zmin": float(zmin), "zmax": float(zmax), "size": size}

@@ -11,6 +11,10 @@
  * nearest (◇), own (●, a digit of the user's) and walked (○, where it was walked to); each
  * group (a page's point store) replaces only its own marks.
  * window.foolingMarkers.state[graphId] holds what is drawn, by kind (for tests).
+ *
+ * fooling_marks.PointStore (app.components.PointStore) is a store whose data are drawn this
+ * way: it renders nothing, and sets its group's marks in the commit that changes its data,
+ * so a click's markers reach the screen in the frame its result does, with no callback.
  */
 (function () {
     "use strict";
@@ -86,6 +90,31 @@
         follow(graphId);
         draw(graphId);
     };
+
+    /* a PointStore's data as marks: {kind: data[field]} for each field -> kind */
+    function marksOf(data, fields) {
+        var marks = {};
+        for (var field in fields) {
+            if (fields.hasOwnProperty(field)) {
+                marks[fields[field]] = data && typeof data === "object" ? (data[field] || null) : null;
+            }
+        }
+        return marks;
+    }
+
+    function PointStore(props) {
+        var data = props.data, graphs = props.graphs, fields = props.fields, group = props.group;
+        window.React.useLayoutEffect(function () {
+            var f = fields && typeof fields === "object" ? fields : {point: "clicked", nearest: "nearest"};
+            var marks = marksOf(data, f);
+            (Array.isArray(graphs) ? graphs : []).forEach(function (id) {
+                if (typeof id === "string") { M.set(id, marks, typeof group === "string" ? group : "point"); }
+            });
+        }, [data, graphs, fields, group]);
+        return null;
+    }
+
+    window.fooling_marks = {PointStore: PointStore};
 
     /* a graph drawn later (or drawn again) picks up its markers */
     new MutationObserver(function () {

@@ -69,14 +69,15 @@
 
     function canvas() { return document.getElementById("mnist-hover-image"); }
 
-    /* the canvas sits exactly on the image figure's plot area */
+    /* the preview sits exactly on the pinned image's canvas */
     function place(cv) {
-        var gd = document.querySelector("#mnist-image .js-plotly-plot"), fl = gd && gd._fullLayout;
-        if (!fl || !fl.xaxis || !fl.yaxis) { return; }
-        cv.style.left = fl.xaxis._offset + "px";
-        cv.style.top = fl.yaxis._offset + "px";
-        cv.style.width = fl.xaxis._length + "px";
-        cv.style.height = fl.yaxis._length + "px";
+        var under = document.querySelector("#mnist-image .digit-canvas"), box = cv.parentElement;  /* .hover-box */
+        if (!under || !box) { return; }
+        var a = under.getBoundingClientRect(), b = box.getBoundingClientRect();  /* fractional pixels */
+        cv.style.left = (a.left - b.left - box.clientLeft) + "px";
+        cv.style.top = (a.top - b.top - box.clientTop) + "px";
+        cv.style.width = a.width + "px";
+        cv.style.height = a.height + "px";
     }
 
     function draw(r) {

@@ -11,7 +11,7 @@ import pytest
 from dash import no_update
 
 from app import ids
-from app.components import percent as percent_text
+from app.components import PointStore, percent as percent_text
 from app.figures import HALF_TRACE, IRIS_AXES, THIRD_TRACE, make_iris_figure, trace_index
 from app.pages.iris import callbacks as iris
 from app.pages import iris as iris_page
@@ -82,16 +82,12 @@ def response_children(resp, component_id: str):
     return resp.get_json()["response"][component_id]["children"]
 
 
-def marker_code(app, store: str) -> str:
-    """The clientside code that draws the markers of ``store``'s point (``assets/markers.js``):
-    exactly one clientside callback reads the store."""
-    found = [cb for cb in app._callback_list if "clientside_function" in cb
-             and [(i["id"], i["property"]) for i in cb["inputs"]] == [(store, "data")]
-             and cb["output"] == f"{store}.clear_data"]
-    assert len(found) == 1, found
-    name = found[0]["clientside_function"]["function_name"]
-    (code,) = [s for s in app._inline_scripts if name in s]
-    return code
+def point_store(layout, store: str) -> PointStore:
+    """The page's :class:`PointStore` ``store`` (which draws its point's markers in the browser,
+    ``assets/markers.js``): exactly one, and no callback draws markers besides it."""
+    found = [c for c in layout._traverse() if getattr(c, "id", None) == store]
+    assert len(found) == 1 and isinstance(found[0], PointStore), found
+    return found[0]
 
 
 # ---- the figure ---------------------------------------------------------------------------
@@ -272,11 +268,11 @@ def test_post_click_returns_the_prediction(dash_app, resources):
 
 
 def test_the_marker_is_drawn_from_the_point_store(dash_app, iris_state):
-    code = marker_code(dash_app, ids.IRIS_POINT)
-    assert "foolingMarkers" in code and f'"{ids.IRIS_MAP}"' in code
-    found = json.dumps(iris_page.layout(iris_state).to_plotly_json(), default=lambda o: o.to_plotly_json()
-                       if hasattr(o, "to_plotly_json") else str(o))
-    assert f'"id": "{ids.IRIS_POINT}"' in found
+    store = point_store(iris_page.layout(iris_state), ids.IRIS_POINT)
+    assert store.graphs == [ids.IRIS_MAP] and not hasattr(store, "fields")  # the clicked point, by default
+    assert store.to_plotly_json()["namespace"] == "fooling_marks"
+    # no clientside callback draws markers any more: the store itself does, as its data change
+    assert not any("foolingMarkers" in s for s in dash_app._inline_scripts)
 
 
 def test_post_probe_returns_the_prediction(dash_app, resources):

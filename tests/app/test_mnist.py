@@ -17,11 +17,11 @@ import numpy as np
 import plotly
 import plotly.graph_objects as go
 import pytest
-from dash import Patch, no_update
+from dash import no_update
 
 from app import ids
 from app.figures import make_hidden_map_figure
-from app.images import blank_digit_figure, decode_typed_array, digit_range, make_digit_figure, patch_digit, typed_array
+from app.images import Digit, decode_typed_array, digit_data, digit_range, make_digit_figure, typed_array
 from app.pages import mnist as mnist_page
 from app.pages.mnist import compute
 from app.pages.mnist import text as mnist_text
@@ -36,7 +36,7 @@ from fooling.reachable import (contains, estimate_reachable, nearest_reachable, 
                                reachable_polygon, support_corner)
 from fooling.regions import RegionGrid
 from tests.app.test_fuzz import server_callbacks
-from tests.app.test_iris import marker_code
+from tests.app.test_iris import point_store
 from app.markup import Markup, text as markup_text
 from tests.conftest import shown_value
 
@@ -45,7 +45,7 @@ NETWORKS = ("identity", "tanh")
 UNKNOWN = "sigmoid"
 """A network name no page offers."""
 EXACT = compute.EXACT
-PAGE_OUTPUTS = {"image": (ids.MNIST_IMAGE, "figure"), "result": (ids.MNIST_RESULT, "children"),
+PAGE_OUTPUTS = {"image": (ids.MNIST_IMAGE, "digit"), "result": (ids.MNIST_RESULT, "children"),
                 "point": (ids.MNIST_POINT, "data"), "null": (ids.MNIST_NULL, "value"),
                 "null_result": (ids.MNIST_NULL_RESULT, "children")}
 """Each output of the callback: the element and property it fills."""
@@ -113,14 +113,15 @@ def click(x, y) -> dict:
     return {"points": [{"x": x, "y": y, "curveNumber": 0}]}
 
 
-def patch_ops(patch) -> dict:
-    """A dash.Patch's assignments, keyed by location."""
-    return {tuple(o["location"]): o["params"]["value"] for o in patch.to_plotly_json()["operations"]}
-
-
-def drawn(image_patch) -> np.ndarray:
-    """The pixels an image Patch draws, back in row order (784,)."""
-    return decode_typed_array(patch_ops(image_patch)[("data", 0, "z")])[::-1].ravel().astype(float)
+def drawn(digit: dict) -> np.ndarray:
+    """The pixels an image update (:func:`app.images.digit_data`) draws, in row order (784,);
+    all NaN for an empty image."""
+    assert isinstance(digit, dict) and set(digit) == {"title", "note", "pixels", "zmin", "zmax", "size"}, digit
+    if digit["pixels"] is None:
+        return np.full(digit["size"] ** 2, np.nan)
+    px = decode_typed_array(digit["pixels"])
+    assert px.shape == (digit["size"], digit["size"])
+    return px.ravel().astype(float)
 
 
 def assert_marks(state, name, out, clicked, nearest) -> None:
@@ -182,25 +183,25 @@ def test_samples_figure_tiles_every_image_once():
     assert [a.text for a in fig.layout.annotations] == ["0", "1", "2", "3"]
 
 
-def test_patch_digit_matches_the_digit_factory():
+def test_digit_data_matches_the_digit_factory():
     img = np.linspace(-1.5, 2.0, 784)
     ref = make_digit_figure(img)
-    ops = patch_ops(patch_digit(img, title="t"))
-    np.testing.assert_allclose(decode_typed_array(ops[("data", 0, "z")]), np.asarray(ref.data[0].z), rtol=1e-6)
-    assert ops[("data", 0, "zmin")] == pytest.approx(ref.data[0].zmin)
-    assert ops[("data", 0, "zmax")] == pytest.approx(ref.data[0].zmax)
-    # no colour bar (laid out again on every click); the title says what black and white are
-    assert ref.data[0].showscale is False and ("data", 0, "showscale") not in ops
-    two = "t<br><span style='font-size:11px'>grey scale: black -1.50, white 2.00</span>"
-    assert ops[("layout", "title", "text")] == two and ops[("layout", "margin", "t")] == 44
+    d = digit_data(img, title="t")
+    # the same pixels (float32, rows top-down: the figure draws them bottom-up) and grey range
+    np.testing.assert_allclose(drawn(d), np.asarray(ref.data[0].z)[::-1].ravel(), rtol=1e-6)
+    assert (d["zmin"], d["zmax"]) == (pytest.approx(ref.data[0].zmin), pytest.approx(ref.data[0].zmax))
+    # the caption says what black and white are when the range was stretched, as the figure's title does
+    assert d["title"] == "t" and d["note"] == "grey scale: black -1.50, white 2.00"
     fig = make_digit_figure(img, title="t")
-    assert fig.layout.title.text == two and fig.layout.margin.t == 44
-    one = patch_ops(patch_digit(np.full(784, 0.5), title="t"))
-    assert one[("layout", "title", "text")] == "t" and one[("layout", "margin", "t")] == 30
+    assert fig.layout.title.text == f"t<br><span style='font-size:11px'>{d['note']}</span>" and fig.layout.margin.t == 44
+    one = digit_data(np.full(784, 0.5), title="t")
+    assert one["note"] is None and (one["zmin"], one["zmax"]) == (0.0, 1.0)
+    assert make_digit_figure(np.full(784, 0.5), title="t").layout.title.text == "t"
     assert digit_range(np.array([0.2, 0.3])) == (0.0, 1.0)
     for bad in (np.full(784, np.nan), np.full(784, 1e39)):
         with pytest.raises(ValueError):
-            patch_digit(bad, title="t")
+            digit_data(bad, title="t")
+    json.dumps(d, allow_nan=False)  # sent as it is
 
 
 def test_typed_array_round_trip_keeps_shape_and_missing_values():
@@ -213,18 +214,20 @@ def test_typed_array_round_trip_keeps_shape_and_missing_values():
     np.testing.assert_array_equal(np.nan_to_num(back, nan=-1), np.nan_to_num(a, nan=-1))
 
 
-def test_blank_digit_is_patchable_and_square():
-    fig = blank_digit_figure("x")
-    assert len(fig.data) == 1 and fig.data[0].type == "heatmap"
-    assert list(fig.layout.xaxis.range) == [-0.5, 27.5] == list(fig.layout.yaxis.range)
-    z = decode_typed_array(patch_ops(patch_digit(None, title="none"))[("data", 0, "z")])
-    assert z.shape == (28, 28) and np.isnan(z).all()
+def test_an_empty_digit_has_a_title_and_no_pixels(state):
+    blank = digit_data(None, title="x")
+    assert blank == {"title": "x", "note": None, "pixels": None, "zmin": 0.0, "zmax": 1.0, "size": 28}
+    assert np.isnan(drawn(blank)).all() and drawn(blank).shape == (784,)
+    # the page's image starts empty, drawn by the canvas component
+    (image,) = [c for c in mnist_page.layout(state)._traverse() if getattr(c, "id", None) == ids.MNIST_IMAGE]
+    assert isinstance(image, Digit) and image.digit is state.blank_digit and state.blank_digit["pixels"] is None
+    assert image.to_plotly_json()["namespace"] == "fooling_digit"
 
 
 # ---- the callback, called directly ------------------------------------------------------
 
 
-def test_outputs_are_the_one_registered_callbacks_in_order(dash_app):
+def test_outputs_are_the_one_registered_callbacks_in_order(dash_app, state):
     callbacks = server_callbacks(dash_app)
     clicks = [k for k in callbacks if any(f"{i['id']}.{i['property']}" == f"{ids.MNIST_MAP}.clickData"
                                           for i in dash_app.callback_map[k]["inputs"])]
@@ -247,13 +250,13 @@ def test_outputs_are_the_one_registered_callbacks_in_order(dash_app):
     assert len(maps) == 1 and [(o["id"], o["property"]) for o in _outputs(maps[0])] == list(MAPS)
     assert [(i["id"], i["property"]) for i in dash_app.callback_map[maps[0]]["inputs"]] == [(ids.MNIST_NETWORK, "value")]
     # ... and both maps draw their markers from the pinned point, in the browser
-    code = marker_code(dash_app, ids.MNIST_POINT)
-    assert "foolingMarkers" in code and f'"{ids.MNIST_MAP}"' in code and f'"{ids.MNIST_RBF_MAP}"' in code
+    store = point_store(mnist_page.layout(state), ids.MNIST_POINT)
+    assert store.graphs == [ids.MNIST_MAP, ids.MNIST_RBF_MAP]
 
 
 def test_base_figures_are_built_once_and_differ_per_network(resources, state):
     out = run(state, "network", "identity")
-    assert out["point"]["point"] is None and out["image"] is state.blank_figure  # the markers go, the image is blank
+    assert out["point"]["point"] is None and out["image"] is state.blank_digit  # the markers go, the image is blank
     a, rbf = update_maps(state, "identity")
     b, _ = update_maps(state, "tanh")
     assert a is update_maps(state, "identity")[0] is state.view("identity").base_map  # cached, not rebuilt
@@ -314,7 +317,7 @@ def test_tanh_click_inside_and_outside_the_codomain(resources, state):
         assert alert.color == "info" and "cannot reach" in text_of(alert)
         assert "Prediction" not in text_of(out["result"])
         # the old image is cleared, not left beside the message
-        assert isinstance(out["image"], Patch) and np.isnan(drawn(out["image"])).all()
+        assert out["image"]["pixels"] is None and np.isnan(drawn(out["image"])).all()
 
 
 def test_tanh_far_presets_are_capped_below_the_identity_certainty(state, far):
@@ -443,11 +446,11 @@ def test_a_click_builds_no_map_and_no_grid(state, monkeypatch):
     def forbidden(*a, **k):
         raise AssertionError("rebuilt on a click")
 
-    for target in ("make_hidden_map_figure", "make_loss_figure", "blank_digit_figure", "make_samples_figure"):
+    for target in ("make_hidden_map_figure", "make_loss_figure", "make_samples_figure"):
         monkeypatch.setattr(compute, target, forbidden)
     monkeypatch.setattr(compute.NetworkView, "_map", forbidden)
     for target in ("app.figures.make_region_figure", "app.figures.make_hidden_map_figure",
-                   "app.images.make_digit_figure", "app.images.blank_digit_figure",
+                   "app.images.make_digit_figure",
                    "fooling.regions.evaluate_grid", "fooling.analysis.evaluate_grid", "app.resources.evaluate_grid",
                    "fooling.analysis.fooling_points", "fooling.probes.fooling_points",
                    "fooling.analysis.reachable_polygon", "fooling.analysis.estimate_reachable",
@@ -462,7 +465,7 @@ def test_a_click_builds_no_map_and_no_grid(state, monkeypatch):
         assert out["point"]["network"] == name and out["null"] == 0
         moved = run(state, "null", name, valid=True, null=1.0, point=out["point"])
         assert prediction(moved["null_result"])[0] == "2"
-        assert run(state, "network", name)["image"] is state.blank_figure
+        assert run(state, "network", name)["image"] is state.blank_digit
         linear, rbf = update_maps(state, name)
         assert linear.layout.uirevision == f"mnist-{name}"
         assert rbf.layout.uirevision == f"mnist-rbf-{name}"
@@ -852,7 +855,7 @@ def test_network_switch_sends_both_maps_and_resets_the_slider(state):
         other = next(n for n in NETWORKS if n != name)
         out = run(state, "network", name, null=1.5, point={"network": other, "point": [3.0, 4.0]})
         assert update_maps(state, name) == (v.base_map, v.rbf_map)  # whole figures, built once
-        assert out["image"] is state.blank_figure  # the markers go: a view of the network, no point
+        assert out["image"] is state.blank_digit  # the markers go: a view of the network, no point
         assert out["point"] == {"network": name, "point": None, "nearest": None, "valid": False, "null": 0}
         assert "Click anywhere" in text_of(out["result"]) and not alerts(out["result"])
         assert out["null"] == 0 and idle_readout(out["null_result"])
@@ -988,12 +991,6 @@ def post(app, payload):
     return client.post("/_dash-update-component", data=data, content_type="application/json")
 
 
-def json_ops(patch_json: dict) -> dict:
-    """A Patch's assignments as sent (JSON), keyed by location."""
-    assert patch_json["__dash_patch_update"]
-    return {tuple(o["location"]): o["params"]["value"] for o in patch_json["operations"]}
-
-
 def test_http_click_returns_the_prediction(http_app, far):
     x, y = far["identity"][3]["hidden"]
     r = post(http_app, body(http_app, click_data=click(x, y)))
@@ -1028,10 +1025,9 @@ def test_one_click_is_one_small_response_with_everything(http_app, resources, fa
     assert out[ids.MNIST_POINT]["data"] == {"network": "identity", "point": [x, y],
                                             "nearest": [pytest.approx(q[0]), pytest.approx(q[1])],
                                             "valid": True, "null": 0.0}
-    # the image: a patch of its pixels, the core's valid image landing on the nearest point
+    # the image: its pixels, the core's valid image landing on the nearest point
     ref = inv.invert(q, valid=True, ref=support_corner(inv.A_, np.array([x, y]) - q))
-    img = json_ops(out[ids.MNIST_IMAGE]["figure"])
-    np.testing.assert_allclose(decode_typed_array(img[("data", 0, "z")])[::-1].ravel(), ref.image, atol=1e-6)
+    np.testing.assert_allclose(drawn(out[ids.MNIST_IMAGE]["digit"]), ref.image, atol=1e-6)
     # the result, the pinned point, the slider back to 0 and its readout at rest
     result = json.dumps(out[ids.MNIST_RESULT]["children"])
     assert "Prediction: " in result and f'"{ref.predicted}"' in result

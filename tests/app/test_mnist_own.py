@@ -20,7 +20,7 @@ from fooling.digits import decode_digit, encode_digit
 from fooling.export import verify_record
 from fooling.network import forward
 from fooling.walk import trace_ray, walk
-from tests.app.test_mnist import alerts, decode_typed_array, patch_ops, text_of
+from tests.app.test_mnist import alerts, drawn, text_of
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +47,6 @@ def png_url(array: np.ndarray, *, dark_on_light=True, scale=10, mode="L") -> str
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def drawn_pixels(patch) -> np.ndarray:
-    return decode_typed_array(patch_ops(patch)[("data", 0, "z")])[::-1].ravel().astype(float)
-
-
 def test_an_uploaded_held_out_digit_gets_the_librarys_prediction(state):
     v = state.view("identity")
     X = v.model.split.X_test
@@ -60,7 +56,7 @@ def test_an_uploaded_held_out_digit_gets_the_librarys_prediction(state):
         x = decode_digit(out["own"]["code"])
         expected = v.model.net.classes[int(np.argmax(forward(v.model.net, x)))]
         assert f"Prediction: {expected} (" in text_of(out["result"]).replace("  ", " ").replace("Prediction:  ", "Prediction: ")
-        np.testing.assert_allclose(drawn_pixels(out["image"]), x, atol=1e-6)  # the image is the digit itself
+        np.testing.assert_allclose(drawn(out["image"]), x, atol=1e-6)  # the image is the digit itself
         ray = trace_ray(v.model, x)
         assert out["marks"] == {"own": [float(ray.start[0]), float(ray.start[1])], "walked": None}
 
@@ -149,7 +145,7 @@ def test_walking_a_digit_away_is_believed_more_and_the_change_is_reported(state)
     for t in (0.0, 2.0, 10.0):
         out = own(state, "walk", walk=t, own={"code": code, "source": "upload"})
         mv = walk(v.model, x, t, head=v.analysis.head)
-        np.testing.assert_allclose(drawn_pixels(out["image"]), mv.image, atol=1e-5)
+        np.testing.assert_allclose(drawn(out["image"]), mv.image, atol=1e-5)
         text = text_of(out["result"])
         if t:
             assert f"L2 {mv.change_l2:.3f}, largest {mv.change_max:.3f}" in text

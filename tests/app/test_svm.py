@@ -16,7 +16,7 @@ from app.pages.svm import callbacks as svm
 from app.pages.svm import compute as svm_compute
 from app.resources import IRIS_BOUNDS
 from app.components import link_zoom_js, percent as percent_text
-from tests.app.test_iris import BAD_CLICKS, is_message, library, marker_code, post, predictions, text
+from tests.app.test_iris import BAD_CLICKS, is_message, library, point_store, post, predictions, text
 
 MODELS = ("svm_linear", "svm_rbf")
 
@@ -121,11 +121,8 @@ def test_post_click_on_either_map(dash_app, resources, source):
 
 
 def test_both_maps_draw_the_marker_of_the_point_store(dash_app, svm_state):
-    code = marker_code(dash_app, ids.SVM_POINT)
-    assert "foolingMarkers" in code and f'"{ids.SVM_LINEAR_MAP}"' in code and f'"{ids.SVM_RBF_MAP}"' in code
-    found = json.dumps(svm_page.layout(svm_state).to_plotly_json(), default=lambda o: o.to_plotly_json()
-                       if hasattr(o, "to_plotly_json") else str(o))
-    assert f'"id": "{ids.SVM_POINT}"' in found
+    store = point_store(svm_page.layout(svm_state), ids.SVM_POINT)
+    assert store.graphs == [ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP]
 
 
 @pytest.mark.parametrize("click, changed", [

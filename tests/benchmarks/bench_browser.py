@@ -16,12 +16,13 @@ and ``gunicorn.conf.py``.
    point computed from the map's own axes (``_fullLayout.xaxis.d2p`` + ``_offset`` + the plot's
    bounding box), points spread over the visible map by a Halton sequence. Inside the page a
    capture ``pointerdown`` listener records ``performance.now()``; MutationObservers watch the
-   result (and the image graph, plus the style of their wrappers, where ``dcc.Loading`` hides
-   them); two ``requestAnimationFrame`` callbacks after the last such mutation the paint time is
-   stamped. painted = max(result paint, image paint) - pointerdown (the target's measure); the
+   result and the image (their subtrees, plus the style of their wrappers, where ``dcc.Loading``
+   hides them; the image is a canvas, ``app.images.Digit``, which stamps its ``data-drawn``
+   attribute in the same step that puts its pixels); two ``requestAnimationFrame`` callbacks
+   after the last such mutation the paint time is stamped. painted = max(result paint, image paint) - pointerdown (the target's measure); the
    same from the ``pointerup`` (the release, where a click happens) is printed beside it, with
    the press (pointerdown to pointerup: the driver's two commands). A click counts once the
-   result's text differs from its text before the click and the image graph's DOM changed (or
+   result's text differs from its text before the click and the image's DOM changed (or
    1.5 s passed after the result without it), and then nothing was in flight and nothing changed
    for a quiet period. ``/_dash-update-component`` requests per click are the Resource Timing
    entries added between arming and settling.

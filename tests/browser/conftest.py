@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
 from selenium.webdriver.chrome.options import Options
 
@@ -84,6 +85,37 @@ if (at && gd && gd._fullLayout) {
 }
 return {at: at, drawn: drawn, want: want, inside: inside};
 """
+
+
+DIGIT_JS = """
+const cv = document.querySelector('#' + CSS.escape(arguments[0]) + ' canvas.digit-canvas');
+if (!cv || !cv.foolingDigit) { return null; }
+const d = cv.foolingDigit, n = cv.width, rgba = cv.getContext('2d').getImageData(0, 0, n, n).data;
+const shown = [];
+for (let i = 0; i < n * n; i++) { shown.push([rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2], rgba[4 * i + 3]]); }
+return {pixels: d.pixels ? Array.from(d.pixels) : null, zmin: d.zmin, zmax: d.zmax, n: n, h: cv.height, shown: shown,
+        drawn: Number(cv.getAttribute('data-drawn'))};
+"""
+
+
+def digit_pixels(dash_duo, element_id: str):
+    """The pixels a digit image (``app.images.Digit``) holds, rows top-down (n x n; all NaN when
+    empty), or None before it has drawn; checks the canvas shows them: grey, black at the grey
+    range's low end and white at its top, clipped."""
+    r = dash_duo.driver.execute_script(DIGIT_JS, element_id)
+    if r is None:
+        return None
+    n = r["n"]
+    assert r["h"] == n and r["drawn"] >= 1, r
+    shown = np.array(r["shown"], dtype=float).reshape(n, n, 4)
+    if r["pixels"] is None:
+        assert (shown[..., 3] == 0).all()  # nothing drawn
+        return np.full((n, n), np.nan)
+    px = np.array(r["pixels"], dtype=float).reshape(n, n)
+    grey = np.clip(np.round((px - r["zmin"]) * 255 / (r["zmax"] - r["zmin"])), 0, 255)
+    assert (shown[..., 3] == 255).all() and (shown[..., 0] == shown[..., 1]).all() and (shown[..., 1] == shown[..., 2]).all()
+    assert np.abs(shown[..., 0] - grey).max() <= 1, "the canvas does not show the pixels it holds"
+    return px
 
 
 def click_option(dash_duo, group: str, label: str) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from app import create_app, ids
 from app.figures import CLASS_COLORS
-from tests.browser.conftest import console_errors, emit_click, marker
+from tests.browser.conftest import console_errors, digit_pixels, emit_click, marker
 from tests.conftest import shown_value
 
 LINK = "/lab?digits=0,1,2,3&hidden=50,20&act=relu&solver=adam&lr=0.001&alpha=0.0001&epochs=30&seed=21"
@@ -69,15 +69,8 @@ def wait_text(dash_duo, cid: str, words: str, timeout: float = 120) -> str:
 
 
 def image_is_drawn(dash_duo) -> bool:
-    z = dash_duo.driver.execute_script(
-        "const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');"
-        "return gd && gd.data && gd.data[0] ? gd.data[0].z : null;", ids.LAB_IMAGE)
-    if isinstance(z, dict):
-        from app.images import decode_typed_array
-
-        z = decode_typed_array(z)
-    arr = np.array([[np.nan if v is None else v for v in row] for row in z], dtype=float) if z is not None else None
-    return arr is not None and np.isfinite(arr).all()
+    px = digit_pixels(dash_duo, ids.LAB_IMAGE)
+    return px is not None and np.isfinite(px).all()
 
 
 def test_a_link_trains_with_progress_a_far_click_fools_it_and_a_second_open_loads_from_the_store(

@@ -17,21 +17,14 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from app import ids, links
-from app.images import decode_typed_array
 from app.pages.compare import compute as compare
 from app.pages.mnist.own import PAD_SHOWS
-from tests.browser.conftest import console_errors, emit_click, marker
+from tests.browser.conftest import console_errors, digit_pixels, emit_click, marker
 
 TIMEOUT = 20
 MAPS = {"/iris": ids.IRIS_MAP, "/svm": ids.SVM_RBF_MAP, "/mnist": ids.MNIST_MAP,
         "/neurons": ids.NEURONS_EFFECTIVE, "/compare": ids.COMPARE_DENSITY}
 """The graph each page draws first: the page has rendered once it is there."""
-
-PIXELS = """
-const gd = document.querySelector('#' + arguments[0] + ' .js-plotly-plot');
-return gd && gd.data && gd.data[0] ? gd.data[0].z : null;
-"""
-
 
 # ---- helpers -------------------------------------------------------------------------------
 
@@ -126,13 +119,8 @@ def radio(dash_duo, group_id: str) -> str:
         group_id)
 
 
-def pixels(dash_duo, graph_id: str):
-    z = dash_duo.driver.execute_script(PIXELS, graph_id)
-    if z is None:
-        return None
-    if isinstance(z, dict):
-        return decode_typed_array(z).astype(float)
-    return np.array([[np.nan if v is None else v for v in row] for row in z], dtype=float)
+def pixels(dash_duo, image_id: str):
+    return digit_pixels(dash_duo, image_id)
 
 
 def same_pixels(a, b) -> bool:

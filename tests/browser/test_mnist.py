@@ -12,12 +12,11 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from app import ids
-from app.images import decode_typed_array
 from app.pages.mnist import compute
 from fooling.network import forward
 from fooling.reachable import nearest_reachable, reachable_polygon, support_corner
 from fooling.probes import fooling_points
-from tests.browser.conftest import console_errors, emit_click, marker
+from tests.browser.conftest import console_errors, digit_pixels, emit_click, marker
 from tests.conftest import shown_value
 
 PRED = re.compile(r"Prediction:\s*(\S+)\s*\((>?\d+\.\d+)%\)")
@@ -48,12 +47,10 @@ def wait_for_prediction(dash_duo, expected: str | None = None, *, not_text: str 
 
 
 def image_pixels(dash_duo) -> np.ndarray:
-    """The pixels the image graph holds, as drawn (rows bottom-up; NaN where blank)."""
-    z = dash_duo.driver.execute_script(
-        "return document.querySelector('#' + arguments[0] + ' .js-plotly-plot').data[0].z;", ids.MNIST_IMAGE)
-    if isinstance(z, dict):
-        return decode_typed_array(z).astype(float)
-    return np.array([[np.nan if v is None else v for v in row] for row in z], dtype=float)
+    """The pixels the pinned image shows (rows top-down; NaN where blank)."""
+    px = digit_pixels(dash_duo, ids.MNIST_IMAGE)
+    assert px is not None, "the image never drew"
+    return px
 
 
 def trace_names(dash_duo, graph_id) -> list:
@@ -94,9 +91,37 @@ def test_far_points_of_every_identity_region_are_confident_digits(dash_duo, dash
         dash_duo.wait_for_contains_text(RESULT, "Not a valid image: pixels range from", timeout=20)
         pixels = image_pixels(dash_duo)
         assert pixels.shape == (28, 28) and np.isfinite(pixels).all()
-        np.testing.assert_allclose(pixels[::-1].ravel(), ref.image, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(pixels.ravel(), ref.image, rtol=1e-6, atol=1e-6)
         for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):  # both maps mark it
             assert wait_marker(dash_duo, graph_id, [x, y]) == [x, y]
+    assert console_errors(dash_duo) == []
+
+
+def test_the_image_says_its_grey_scale_and_reads_out_the_hovered_pixel(dash_duo, dash_app, resources):
+    m = resources.plane("identity").model
+    open_page(dash_duo, dash_app)
+    x, y = fooling_points(m)[2]["hidden"]
+    emit_click(dash_duo, ids.MNIST_MAP, x, y)
+    wait_for_prediction(dash_duo, str(fooling_points(m)[2]["label"]))
+    ref = m.inverter.invert(np.array([x, y]))
+    pixels = image_pixels(dash_duo)  # (checks the canvas shows them, in grey)
+    np.testing.assert_allclose(pixels.ravel(), ref.image, atol=1e-6)
+    image = f"#{ids.MNIST_IMAGE}"
+    # far out the pixels leave [0, 1]: the caption says what black and white stand for
+    note = dash_duo.find_element(f"{image} .digit-note").text
+    assert note == f"grey scale: black {ref.image.min():.2f}, white {max(1.0, ref.image.max()):.2f}", note
+    assert dash_duo.find_element(f"{image} .digit-title").text == "inverted image"
+    canvas = dash_duo.find_element(f"{image} canvas")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", canvas)
+    box = dash_duo.driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect(); return [r.left, r.top, r.width, r.height];", canvas)
+    readout = f"{image} .digit-readout"
+    for r, c in [(0, 0), (13, 20), (27, 5)]:
+        px, py = box[0] + (c + 0.5) * box[2] / 28, box[1] + (r + 0.5) * box[3] / 28
+        dash_duo.driver.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": px, "y": py})
+        dash_duo.wait_for_text_to_equal(readout, f"pixel ({r}, {c}): {pixels[r, c]:.3f}", timeout=10)
+    dash_duo.driver.execute_cdp_cmd("Input.dispatchMouseEvent", {"type": "mouseMoved", "x": 2, "y": 2})
+    dash_duo.wait_for_text_to_equal(readout, "", timeout=10)
     assert console_errors(dash_duo) == []
 
 
@@ -163,7 +188,7 @@ def test_mouse_click_presets_and_valid_pixels(dash_duo, dash_app, resources):
     assert "Not a valid image" not in text and f"({q[0]:.4g}, {q[1]:.4g})" in text
     pixels = image_pixels(dash_duo)
     assert np.isfinite(pixels).all() and pixels.min() >= 0 and pixels.max() <= 1
-    np.testing.assert_allclose(pixels[::-1].ravel(), ref.image, atol=1e-6)
+    np.testing.assert_allclose(pixels.ravel(), ref.image, atol=1e-6)
     for graph_id in (ids.MNIST_MAP, ids.MNIST_RBF_MAP):
         end = time.time() + 20
         while time.time() < end and marker(dash_duo, graph_id, "nearest") is None:
@@ -283,7 +308,7 @@ def test_null_slider_changes_the_image_not_the_point_or_prediction(dash_duo, das
     assert "Same hidden point, same prediction" in moved
     assert dash_duo.find_element(RESULT).text == result  # the click's result stands
     # the drawn image lands on the clicked point: re-propagate it here
-    landed = forward(m.net, after[::-1].ravel(), m.hidden_layer)
+    landed = forward(m.net, after.ravel(), m.hidden_layer)
     assert np.linalg.norm(landed - np.array([x, y])) < 1e-3
     # back to 0 restores the inverted image
     thumb.send_keys(Keys.HOME)

@@ -98,6 +98,13 @@ def wait_preview(dash_duo, count: int, near, tol, timeout: float = 10) -> dict:
                          f"{ {k: v for k, v in (got['last'] or {}).items() if k != 'image'} }")
 
 
+PLACED = """
+const over = document.getElementById(arguments[0]), under = document.querySelector('#' + arguments[1] + ' canvas');
+const box = (el) => { const r = el.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}; };
+return [Object.assign(box(over), {active: over.classList.contains('active')}), box(under)];
+"""
+
+
 def select_network(dash_duo, name: str) -> None:
     radio = dash_duo.find_element(f"#{ids.MNIST_NETWORK} input[value='{name}']")
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", radio)
@@ -162,6 +169,9 @@ def hover_checks(dash_duo, name: str, inverter, points, source: str, graph: str 
         shown = (float(m.group(3)), float(m.group(4)))  # 4 significant digits (toPrecision)
         assert abs(shown[0] - bx) <= 5e-4 * abs(bx) and abs(shown[1] - by) <= 5e-4 * abs(by), (text, bx, by)
         assert ("preview from the server" in text) == (source == "server"), text
+        # the preview is shown exactly over the pinned image's canvas
+        over, under = dash_duo.driver.execute_script(PLACED, ids.MNIST_HOVER_IMAGE, ids.MNIST_IMAGE)
+        assert over["active"] and all(abs(over[k] - under[k]) < 0.5 for k in ("x", "y", "w", "h")), (over, under)
     return imaged
 
 

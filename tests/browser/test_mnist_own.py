@@ -20,13 +20,12 @@ from PIL import Image
 from selenium.webdriver.common.keys import Keys
 
 from app import ids
-from app.images import decode_typed_array
 from app.pages.mnist.own import PAD_SHOWS, PAD_TITLE
 from fooling.digits import decode_digit, encode_digit
 from fooling.network import forward
 from fooling.uploads import digit_from_data_url
 from fooling.walk import walk
-from tests.browser.conftest import console_errors, emit_click, marker
+from tests.browser.conftest import console_errors, digit_pixels, emit_click, marker
 from tests.browser.test_mnist import PRED, open_page, wait_for_prediction
 from tests.conftest import shown_value
 
@@ -92,11 +91,9 @@ def pad_levels(dash_duo) -> np.ndarray:
 
 def own_pixels(dash_duo) -> np.ndarray:
     """The own-digit picture's pixels, in row order (top row first)."""
-    z = dash_duo.driver.execute_script(
-        "return document.querySelector('#' + arguments[0] + ' .js-plotly-plot').data[0].z;", ids.MNIST_OWN_IMAGE)
-    z = decode_typed_array(z) if isinstance(z, dict) else np.array(
-        [[np.nan if v is None else v for v in row] for row in z], dtype=float)
-    return np.asarray(z, dtype=float)[::-1].ravel()
+    px = digit_pixels(dash_duo, ids.MNIST_OWN_IMAGE)
+    assert px is not None, "the own digit's image never drew"
+    return px.ravel()
 
 
 def banner_closed(dash_duo) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 from dash import ALL, Input, Output, Patch, html, no_update
 
 from ... import ids
-from ...components import BadInput, markers, message, parse_click, result_block, triggered_id
+from ...components import BadInput, message, parse_click, result_block, triggered_id
 from ...links import writer
 from ...petals import WRITE_POINT_JS, point_details, point_from_query, prediction
 from .compute import MODEL, OVERLAYS, VIEWS, State
@@ -100,5 +100,4 @@ def register(app, state: State) -> None:
     def update_view(value):
         return update_iris_view(value)
 
-    markers(app, ids.IRIS_POINT, [ids.IRIS_MAP])
     writer(app, WRITE_POINT_JS, [Input(ids.IRIS_POINT, "data")])

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from ... import ids
-from ...components import graph
+from ...components import PointStore, graph
 from .compute import DEFAULT_OVERLAYS, DEFAULT_VIEW, MODEL, OVERLAYS, VIEWS, State
 
 __all__ = ["layout"]
@@ -50,5 +50,5 @@ def layout(state: State):
                             className="small text-muted mt-1")], xs=12, lg=8),
             dbc.Col(side, xs=12, lg=4),
         ]),
-        dcc.Store(id=ids.IRIS_POINT),
+        PointStore(id=ids.IRIS_POINT, graphs=[ids.IRIS_MAP]),
     ])

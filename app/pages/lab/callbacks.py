@@ -18,7 +18,7 @@ from __future__ import annotations
 from dash import ALL, Input, Output, State as DashState, ctx, no_update
 
 from ... import ids
-from ...components import link_zoom, markers, relay_click, triggered_id
+from ...components import link_zoom, relay_click, triggered_id
 from ...markup import markup
 from .compute import State
 from .layout import FORM
@@ -87,7 +87,7 @@ def register(app, state: State) -> None:
         Output(ids.LAB_MAP, "figure"), Output(ids.LAB_RBF_MAP, "figure"), Output(ids.LAB_LOSS, "figure"),
         Output(ids.LAB_RESULT, "children"), Output(ids.LAB_RATES, "children"),
         Output({"type": ids.LAB_PRESET, "index": ALL}, "className"),
-        Output(ids.LAB_KEY, "children"), Output(ids.LAB_IMAGE, "figure"), Output(ids.LAB_INSPECT, "children"),
+        Output(ids.LAB_KEY, "children"), Output(ids.LAB_IMAGE, "digit"), Output(ids.LAB_INSPECT, "children"),
         Output(ids.LAB_POINT, "data"), *progress, Output(ids.LAB_PROGRESS_BAR, "label", allow_duplicate=True),
         Input(ids.LAB_OUTCOME, "data"), prevent_initial_call=True)
     def update_lab_network(outcome):
@@ -96,7 +96,7 @@ def register(app, state: State) -> None:
         return out
 
     @app.callback(
-        Output(ids.LAB_IMAGE, "figure", allow_duplicate=True), Output(ids.LAB_INSPECT, "children", allow_duplicate=True),
+        Output(ids.LAB_IMAGE, "digit", allow_duplicate=True), Output(ids.LAB_INSPECT, "children", allow_duplicate=True),
         Output(ids.LAB_POINT, "data", allow_duplicate=True),
         Input(ids.LAB_MAP, "clickData"), Input({"type": ids.LAB_PRESET, "index": ALL}, "n_clicks"),
         Input(ids.LAB_VALID, "value"), DashState(ids.LAB_OUTCOME, "data"), DashState(ids.LAB_POINT, "data"),
@@ -130,5 +130,4 @@ def register(app, state: State) -> None:
                             prevent_initial_call=True)
     relay_click(app, ids.LAB_RBF_MAP, ids.LAB_MAP)  # one inversion callback for both maps
     link_zoom(app, ids.LAB_MAP, ids.LAB_RBF_MAP)
-    markers(app, ids.LAB_POINT, [ids.LAB_MAP, ids.LAB_RBF_MAP])
 

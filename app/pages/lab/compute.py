@@ -24,7 +24,7 @@ from fooling.workspace import MnistModel, split_for
 
 from ...backends import KEY
 from ...figures import CLASS_COLORS, make_hidden_map_figure, make_loss_figure
-from ...images import blank_digit_figure
+from ...images import digit_data
 from ...jobs import Jobs
 
 __all__ = ["BLANK_TITLE", "EXACT", "INVERT_SECONDS", "LabModel", "LabView", "State", "VIEWS"]
@@ -197,8 +197,9 @@ class State:
             return view
 
     @cached
-    def blank_figure(self):
-        return blank_digit_figure(BLANK_TITLE)
+    def blank_digit(self) -> dict:
+        """The image placeholder (a :class:`~app.images.Digit` with nothing in it yet)."""
+        return digit_data(None, title=BLANK_TITLE)
 
     @cached
     def empty_map(self):
@@ -216,5 +217,5 @@ class State:
         return spec_key(spec, self.fingerprint)
 
     def warm(self) -> "State":
-        _ = self.fingerprint, self.blank_figure, self.empty_map, self.jobs.manager
+        _ = self.fingerprint, self.blank_digit, self.empty_map, self.jobs.manager
         return self

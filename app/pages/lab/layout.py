@@ -9,7 +9,8 @@ from dash import dcc, html
 from fooling.lab import ACTIVATIONS, DEFAULT, LIMITS, MAX_EPOCHS, MAX_SEED, SOLVERS
 
 from ... import ids
-from ...components import graph, section
+from ...components import PointStore, graph, section
+from ...images import Digit
 from .compute import State
 from .text import EPOCH, IDLE, INTRO, POINT_IDLE
 
@@ -90,8 +91,7 @@ def layout(state: State):
             dbc.Col([graph(ids.LAB_MAP, state.empty_map, height=height),
                      html.Div(id=ids.LAB_KEY, className="small map-key")], xs=12, md=6, lg=4, className="mb-3"),
             dbc.Col(graph(ids.LAB_RBF_MAP, state.empty_map, height=height), xs=12, md=6, lg=4, className="mb-3"),
-            dbc.Col([dcc.Graph(id=ids.LAB_IMAGE, figure=state.blank_figure, style={"height": "250px"},
-                               config={"displayModeBar": False}),
+            dbc.Col([Digit(id=ids.LAB_IMAGE, digit=state.blank_digit),
                      html.Div(html.P(POINT_IDLE, className="text-muted"), id=ids.LAB_INSPECT,
                               **{"aria-live": "polite"})], xs=12, md=6, lg=4, className="mb-3"),
         ]),
@@ -102,5 +102,5 @@ def layout(state: State):
         ]),
         dcc.Store(id=ids.LAB_SESSION, storage_type="session"),  # a token, minted by the spec callback
         dcc.Store(id=ids.LAB_TICKET), dcc.Store(id=ids.LAB_OUTCOME), dcc.Store(id=ids.LAB_RUNNING, data=False),
-        dcc.Store(id=ids.LAB_WRITE), dcc.Store(id=ids.LAB_POINT),
+        dcc.Store(id=ids.LAB_WRITE), PointStore(id=ids.LAB_POINT, graphs=[ids.LAB_MAP, ids.LAB_RBF_MAP]),
     ])

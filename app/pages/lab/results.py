@@ -13,7 +13,7 @@ from fooling.reachable import contains
 from fooling.training import BUNDLE_RS
 
 from ...components import heads_table, message, rbf_line, result_block
-from ...images import patch_digit
+from ...images import digit_data
 from .compute import BLANK_TITLE, EXACT, LabView
 from .text import fmt
 
@@ -66,11 +66,11 @@ def key_line(view: LabView) -> list:
 
 
 def point_result(view: LabView, point: tuple[float, float], valid: bool):
-    """(image Patch, result children, nearest point used instead or None) for a clicked point."""
+    """(image (:func:`~app.images.digit_data`), result children, nearest point used instead or None) for a clicked point."""
     try:
         r, near = view.invert(point, valid)
     except InversionError as exc:
-        return patch_digit(None, title="no image"), message(f"No image for {fmt(point)}: {exc}.", "info"), None
+        return digit_data(None, title="no image"), message(f"No image for {fmt(point)}: {exc}.", "info"), None
     a, labels = view.analysis, view.labels
     k = int(np.argmax(r.proba))
     rbf = a.head.predict_proba(r.hidden[None, :])[0]
@@ -97,5 +97,5 @@ def point_result(view: LabView, point: tuple[float, float], valid: bool):
                             html.Ul(facts, className="small mb-2 ps-3"))
     title = BLANK_TITLE if not valid else ("valid image, nearest reachable point" if near is not None
                                            else "image with pixels in [0, 1]")
-    return patch_digit(r.image, title=title), children, near
+    return digit_data(r.image, title=title), children, near
 

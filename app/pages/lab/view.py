@@ -50,13 +50,13 @@ def update_lab_results(state: State, outcome: Any) -> tuple:
     how = ("Trained just now by a background job." if outcome.get("trained")
            else "Answered from the artifact store: this exact network was trained before.")
     return (view.base_map, view.rbf_map, view.loss_figure, accuracy_block(view, how), rates_table(view), presets,
-            key_line(view), state.blank_figure, html.P(POINT_IDLE, className="text-muted"), None,
+            key_line(view), state.blank_digit, html.P(POINT_IDLE, className="text-muted"), None,
             _done_line(outcome, view), 100, "done")
 
 
 def update_lab_point(state: State, trigger: str, *, outcome: Any, click: Any = None, preset: Any = None,
                      valid: Any = False, point: Any = None) -> tuple:
-    """(image Patch, result, pinned point) for a click, a far preset or the valid-pixels box."""
+    """(image (:func:`~app.images.digit_data`), result, pinned point) for a click, a far preset or the valid-pixels box."""
     view = state.view(outcome.get("key")) if isinstance(outcome, dict) and outcome.get("status") == "done" else None
     try:
         if view is None:

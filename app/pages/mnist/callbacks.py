@@ -4,10 +4,11 @@ A click on either map (turned into the linear map's ``clickData`` by the page's 
 script, ``assets/mnist_hover.js``; a scripted click on the RBF map is relayed in the
 browser), a preset, the network toggle, the valid-pixels checkbox or the null-space
 slider all go to :func:`update_mnist`, which validates, inverts once and answers
-everything in one response: the image (a ``Patch`` of its pixels), the result and the
-pinned point (with the nearest reachable one; both maps' markers are drawn from it in the
-browser, so the maps are never re-sent or redrawn on a click) as the callback's outputs;
-the slider (reset to 0) and its readout, when they change, as side updates.
+everything in one response: the image (its pixels: :func:`app.images.digit_data`, drawn
+on a canvas), the result and the pinned point (with the nearest reachable one; a
+:class:`~app.components.PointStore` draws both maps' markers from it in the browser, so the
+maps are never re-sent or redrawn on a click) as the callback's outputs; the slider (reset
+to 0) and its readout, when they change, as side updates.
 
 Why side updates: the browser marks every declared output of a callback as loading when
 the request leaves and again when the answer comes, and each such component renders twice
@@ -32,7 +33,7 @@ from dash.exceptions import PreventUpdate
 from fooling.inversion import InversionError
 
 from ... import ids
-from ...components import (CLICK_LIMIT, BadInput, check_bool, check_choice, link_zoom, markers, message,
+from ...components import (CLICK_LIMIT, BadInput, check_bool, check_choice, link_zoom, message,
                            parse_click, relay_click, triggered_id)
 from ...links import Param, choice, flag, number, read, writer
 from ...markup import markup
@@ -179,7 +180,7 @@ def update_mnist(state: State, trigger: str, *, network: Any, click_data: Any = 
     Returns
     -------
     tuple of 5
-        Image figure or Patch, result children, pinned point, slider value, slider
+        Image (:func:`app.images.digit_data`), result children, pinned point, slider value, slider
         readout; ``dash.no_update`` where nothing changes.
     """
     try:
@@ -187,7 +188,7 @@ def update_mnist(state: State, trigger: str, *, network: Any, click_data: Any = 
         if trigger == "network":
             if _shows(point, name):  # a link set the network with its view: drawn already
                 return _NOTHING
-            return (state.blank_figure, html.P(IDLE, className="text-muted"), pinned(name, None, None, valid is True),
+            return (state.blank_digit, html.P(IDLE, className="text-muted"), pinned(name, None, None, valid is True),
                     _reset(null), null_idle())
         pixels_valid = check_bool(valid, "keep pixels in [0, 1]")
         if trigger == "null":
@@ -249,7 +250,7 @@ def update_from_link(state: State, query: Any, network: Any, valid: Any) -> tupl
     note = [message(" ".join(notes), "info")] if notes else []
     if values["x"] is None or values["y"] is None:
         idle = html.P(IDLE, className="text-muted")
-        return (state.blank_figure, note + [idle], pinned(name, None, None, pixels_valid), 0, null_idle(), name,
+        return (state.blank_digit, note + [idle], pinned(name, None, None, pixels_valid), 0, null_idle(), name,
                 pixels_valid)
     xy = (values["x"], values["y"])
     image, children, near = point_result(state, name, xy, pixels_valid)
@@ -341,7 +342,7 @@ function(v, p) {
 
 def register(app, state: State) -> None:
     @app.callback(
-        Output(ids.MNIST_IMAGE, "figure"), Output(ids.MNIST_RESULT, "children"), Output(ids.MNIST_POINT, "data"),
+        Output(ids.MNIST_IMAGE, "digit"), Output(ids.MNIST_RESULT, "children"), Output(ids.MNIST_POINT, "data"),
         Input(ids.MNIST_NETWORK, "value"), Input(ids.MNIST_MAP, "clickData"),
         Input({"type": ids.MNIST_PRESET, "index": ALL}, "n_clicks"), Input(ids.MNIST_VALID, "value"),
         Input(ids.MNIST_NULL_ASK, "data"), Input(ids.QUERY, "data"), DashState(ids.MNIST_POINT, "data"),
@@ -373,7 +374,6 @@ def register(app, state: State) -> None:
 
     relay_click(app, ids.MNIST_RBF_MAP, ids.MNIST_MAP)  # one inversion callback for both maps
     link_zoom(app, ids.MNIST_MAP, ids.MNIST_RBF_MAP)
-    markers(app, ids.MNIST_POINT, [ids.MNIST_MAP, ids.MNIST_RBF_MAP])
     # the live preview: the chosen network's data to the page's pointer script (no request)
     app.clientside_callback(_HOVER_JS, Output(ids.MNIST_HOVER, "title"),
                             Input(ids.MNIST_HOVER_DATA, "data"), Input(ids.MNIST_NETWORK, "value"))

@@ -4,7 +4,7 @@ of its hidden plane inverts to.
 Everything heavy (grids, RBF heads, density checks, reachable regions, null-space
 directions, fooling points) comes from :class:`fooling.analysis.PlaneAnalysis`, cached on
 disk; the figures are built from it once per process. A click only inverts a point
-(microseconds for the affine identity net, milliseconds for tanh) and sends ``Patch``es.
+(microseconds for the affine identity net, milliseconds for tanh) and sends the new image (:func:`app.images.digit_data`) and result.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from fooling.lazy import cached
 from fooling.reachable import contains, nearest_reachable, support_corner
 
 from ...figures import make_hidden_map_figure, make_loss_figure
-from ...images import blank_digit_figure
+from ...images import digit_data
 from .figures import make_samples_figure
 
 __all__ = ["BLANK_TITLE", "EXACT", "NET_NAMES", "NETWORKS", "NULL_MAX", "NULL_STEP", "NetworkView", "State"]
@@ -166,14 +166,14 @@ class State:
         return self.res.analysis.image_density(next(iter(self.networks)))
 
     @cached
-    def blank_figure(self):
-        """The image placeholder (a digit figure with nothing in it yet)."""
-        return blank_digit_figure(BLANK_TITLE)
+    def blank_digit(self) -> dict:
+        """The image placeholder (a :class:`~app.images.Digit` with nothing in it yet)."""
+        return digit_data(None, title=BLANK_TITLE)
 
     @cached
-    def own_blank_figure(self):
+    def own_blank_digit(self) -> dict:
         """The own digit's image placeholder."""
-        return blank_digit_figure("your digit")
+        return digit_data(None, title="your digit")
 
     @cached
     def loss_figure(self):
@@ -209,6 +209,6 @@ class State:
     def warm(self) -> "State":
         for v in self.networks.values():
             v.warm()
-        _ = (self.image_check, self.blank_figure, self.own_blank_figure, self.loss_figure, self.samples_figure,
+        _ = (self.image_check, self.blank_digit, self.own_blank_digit, self.loss_figure, self.samples_figure,
              self.accuracy_rows, self.rbf_far)
         return self

@@ -6,8 +6,9 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from ... import ids
-from ...components import graph, section
+from ...components import PointStore, graph, section
 from ...figures import CLASS_COLORS
+from ...images import Digit
 from ...markup import Markup, markup
 from .compute import NULL_MAX, NULL_STEP, State
 from .own import MAX_T, OWN_IDLE, PAD_TITLE, PREPROCESSING
@@ -81,13 +82,14 @@ def own_card(state: State) -> dbc.Card:
         dbc.Row([
             dbc.Col(pad, xs=6, md=3, className="mb-2"),
             dbc.Col(upload, xs=6, md=3, className="mb-2"),
-            dbc.Col([dcc.Graph(id=ids.MNIST_OWN_IMAGE, figure=state.own_blank_figure, style={"height": "220px"},
-                               config={"displayModeBar": False}), walk], xs=12, md=6, className="mb-2"),
+            dbc.Col([Digit(id=ids.MNIST_OWN_IMAGE, digit=state.own_blank_digit, className="digit-small"), walk],
+                    xs=12, md=6, className="mb-2"),
         ]),
         html.Div(html.P(OWN_IDLE, className="text-muted small"), id=ids.MNIST_OWN_RESULT, className="own-result",
                  **{"aria-live": "polite"}),
         exports,
-        dcc.Store(id=ids.MNIST_OWN), dcc.Store(id=ids.MNIST_OWN_MARKS), dcc.Store(id=ids.MNIST_DRAW_DATA),
+        dcc.Store(id=ids.MNIST_OWN), PointStore(id=ids.MNIST_OWN_MARKS, graphs=[ids.MNIST_MAP, ids.MNIST_RBF_MAP],
+                   fields={"own": "own", "walked": "walked"}, group="own"), dcc.Store(id=ids.MNIST_DRAW_DATA),
         dcc.Store(id=ids.MNIST_UPLOAD_REJECTED),
     ]), className="mb-3 own-digit offscreen-lazy")
 
@@ -133,8 +135,7 @@ def layout(state: State):
                     xs={"size": 12, "order": 3}, md={"size": 6, "order": 3}, lg={"size": 4, "order": 2},
                     className="mb-3"),
             dbc.Col([
-                html.Div([dcc.Graph(id=ids.MNIST_IMAGE, figure=state.blank_figure, style={"height": "250px"},
-                                    config={"displayModeBar": False}),
+                html.Div([Digit(id=ids.MNIST_IMAGE, digit=state.blank_digit),
                           html.Canvas(id=ids.MNIST_HOVER_IMAGE, width=28, height=28)], className="hover-box"),
                 html.Div(HOVER_IDLE, id=ids.MNIST_HOVER, className="small mb-1", **{"aria-live": "off"}),
                 null,
@@ -142,7 +143,7 @@ def layout(state: State):
             ], xs={"size": 12, "order": 2}, md={"size": 6, "order": 2}, lg={"size": 4, "order": 3},
                 className="mb-3"),
         ]),
-        dcc.Store(id=ids.MNIST_POINT),
+        PointStore(id=ids.MNIST_POINT, graphs=[ids.MNIST_MAP, ids.MNIST_RBF_MAP]),
         dcc.Store(id=ids.MNIST_NULL_ASK),
         dcc.Store(id=ids.MNIST_HOVER_DATA, data={n: hover_data(state, n) for n in state.networks}),
         own_card(state),

@@ -22,7 +22,7 @@ from fooling.uploads import digit_from_data_url, grey_from_bytes
 from fooling.walk import MAX_T, trace_ray, walk
 
 from ...components import BadInput, message, rbf_line, result_block
-from ...images import patch_digit
+from ...images import digit_data
 from .compute import State
 from .results import density_items
 from .text import fmt
@@ -102,7 +102,7 @@ def parse_walk(value: Any) -> float:
 
 
 def own_view(state: State, name: str, x: np.ndarray, t: float, valid: bool) -> tuple:
-    """(image Patch, result children, marks ``{"own": [x, y], "walked": [x, y] or None}``)
+    """(image (:func:`~app.images.digit_data`), result children, marks ``{"own": [x, y], "walked": [x, y] or None}``)
     for digit ``x`` walked ``t`` data radii on network ``name``."""
     v = state.view(name)
     ray = trace_ray(v.model, x)
@@ -112,11 +112,11 @@ def own_view(state: State, name: str, x: np.ndarray, t: float, valid: bool) -> t
         text = (f"On the {name} net this digit's hidden point {fmt(ray.start)} sits {ray.t_max:.2g} data radii "
                 f"from the edge of what the hidden units can take (they stay in ({lo:g}, {hi:g})), so the walk "
                 "stops there. Move the slider back below that, or try the identity net.")
-        return patch_digit(x, title="your digit"), [message(text, "info")], {"own": own, "walked": None}
+        return digit_data(x, title="your digit"), [message(text, "info")], {"own": own, "walked": None}
     try:
         mv = walk(v.model, x, t, valid=valid, head=v.analysis.head, ray=ray)
     except (InversionError, DigitError) as exc:
-        return patch_digit(x, title="your digit"), [message(f"No image for that walk: {exc}.", "info")], \
+        return digit_data(x, title="your digit"), [message(f"No image for that walk: {exc}.", "info")], \
             {"own": own, "walked": None}
     labels = v.labels
     k = int(np.argmax(mv.proba))
@@ -148,7 +148,7 @@ def own_view(state: State, name: str, x: np.ndarray, t: float, valid: bool) -> t
                                             className="small mb-1 ps-3"))]
     title = f"your digit, {t:g} radii out" if moved else "your digit"
     walked = [float(mv.target[0]), float(mv.target[1])] if moved else None
-    return patch_digit(mv.image, title=title), children, {"own": own, "walked": walked}
+    return digit_data(mv.image, title=title), children, {"own": own, "walked": walked}
 
 
 def code_of(x: np.ndarray) -> str:

@@ -13,7 +13,7 @@ from fooling.export import export_record, image_png
 from fooling.inversion import InversionError
 
 from ... import ids
-from ...components import BadInput, check_bool, check_choice, markers, message, triggered_id
+from ...components import BadInput, check_bool, check_choice, message, triggered_id
 from ...links import Param, number, read
 from ...markup import markup
 from .compute import State
@@ -159,7 +159,7 @@ function(own) {
 
 def register_own(app, state: State) -> None:
     @app.callback(
-        Output(ids.MNIST_OWN_IMAGE, "figure"), Output(ids.MNIST_OWN_RESULT, "children"),
+        Output(ids.MNIST_OWN_IMAGE, "digit"), Output(ids.MNIST_OWN_RESULT, "children"),
         Output(ids.MNIST_OWN, "data"), Output(ids.MNIST_WALK, "value"), Output(ids.MNIST_OWN_MARKS, "data"),
         Output(ids.MNIST_UPLOAD, "contents"), Output(ids.MNIST_DRAW_DATA, "data"),
         Input(ids.MNIST_UPLOAD, "contents"), Input(ids.MNIST_DRAW_DATA, "data"),
@@ -196,5 +196,3 @@ def register_own(app, state: State) -> None:
         download, note = update_export(state, which, network=network, valid=valid, own=own, walk=walk, point=point)
         return download, markup(note)
 
-    markers(app, ids.MNIST_OWN_MARKS, [ids.MNIST_MAP, ids.MNIST_RBF_MAP], fields={"own": "own", "walked": "walked"},
-            group="own")

@@ -14,7 +14,7 @@ from fooling.reachable import contains
 
 from ... import ids
 from ...components import heads_table, message, rbf_line, result_block
-from ...images import patch_digit
+from ...images import digit_data
 from .compute import BLANK_TITLE, EXACT, State
 from .text import fmt
 
@@ -61,7 +61,7 @@ def density_items(state: State, name: str, point, image: np.ndarray, *, with_poi
 
 
 def point_result(state: State, name: str, point: tuple[float, float], valid: bool):
-    """(image Patch, result children, nearest reachable point or None) for the inversion of ``point``."""
+    """(image (:func:`~app.images.digit_data`), result children, nearest reachable point or None) for the inversion of ``point``."""
     v = state.view(name)
     a = v.analysis
     try:
@@ -73,7 +73,7 @@ def point_result(state: State, name: str, point: tuple[float, float], valid: boo
                     f"strictly between {lo:g} and {hi:g}, so no image lands there. Click inside the square.")
         else:
             text = f"No image for {fmt(point)}: {exc}."
-        return patch_digit(None, title="no image"), message(text, "info"), None
+        return digit_data(None, title="no image"), message(text, "info"), None
     labels = v.labels
     k = int(np.argmax(r.proba))
     rbf = a.head.predict_proba(r.hidden)[0]
@@ -115,7 +115,7 @@ def point_result(state: State, name: str, point: tuple[float, float], valid: boo
     children = result_block(labels[k], r.confidence, rbf_line(labels, rbf), *notes,
                             heads_table(labels, r.proba, rbf), html.Ul(facts, className="small mb-2 ps-3"),
                             density)
-    return patch_digit(r.image, title=image_title(valid, near)), children, near
+    return digit_data(r.image, title=image_title(valid, near)), children, near
 
 
 def null_idle() -> html.P:
@@ -124,13 +124,13 @@ def null_idle() -> html.P:
 
 
 def moved_result(state: State, name: str, r, t: float, point: tuple[float, float], base_title: str):
-    """(image Patch, readout) for inversion ``r`` of ``point`` moved ``t`` along the null space.
+    """(image (:func:`~app.images.digit_data`), readout) for inversion ``r`` of ``point`` moved ``t`` along the null space.
 
     The moved image's hidden point, residual and predictions are computed by propagating
     the moved image forward, not assumed. At ``t == 0``: the unmoved image and the idle text.
     """
     if t == 0:
-        return patch_digit(r.image, title=base_title), null_idle()
+        return digit_data(r.image, title=base_title), null_idle()
     v = state.view(name)
     m, a = v.model, v.analysis
     labels = v.labels
@@ -155,4 +155,4 @@ def moved_result(state: State, name: str, r, t: float, point: tuple[float, float
     ], className="mb-1 ps-3")
     children = html.Div([lead, *result_block(labels[kk], float(proba[kk]), rbf_line(labels, rbf), facts)],
                         className="border-start border-3 border-secondary ps-2 py-1 mb-2 moved")
-    return patch_digit(x, title=f"{base_title}, {t:+g} × a hidden {labels[other]}"), children
+    return digit_data(x, title=f"{base_title}, {t:+g} × a hidden {labels[other]}"), children

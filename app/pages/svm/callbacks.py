@@ -8,7 +8,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, html, no_update
 
 from ... import ids
-from ...components import BadInput, link_zoom, markers, message, parse_click, result_block, triggered_id
+from ...components import BadInput, link_zoom, message, parse_click, result_block, triggered_id
 from ...links import writer
 from ...petals import WRITE_POINT_JS, point_details, point_from_query, prediction
 from .compute import MAPS, State
@@ -54,5 +54,4 @@ def register(app, state: State) -> None:
         return update_svm_result(state, click, query, from_link=trigger in (None, ids.QUERY))
 
     link_zoom(app, ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP)
-    markers(app, ids.SVM_POINT, [ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP])
     writer(app, WRITE_POINT_JS, [Input(ids.SVM_POINT, "data")])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import numpy as np
-from dash import dcc, html
+from dash import html
 
 from ... import ids
-from ...components import graph
+from ...components import PointStore, graph
 from ...petals import prediction
 from .compute import CONFIDENT, MAPS, State
 
@@ -57,5 +57,5 @@ def layout(state: State):
                "models at that point.", className="small text-muted mb-2"),
         dbc.Card(dbc.CardBody(html.Div(html.P("No point chosen yet.", className="text-muted small mb-0"),
                                        id=ids.SVM_RESULT, **{"aria-live": "polite"})), className="mb-3"),
-        dcc.Store(id=ids.SVM_POINT),
+        PointStore(id=ids.SVM_POINT, graphs=[ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP]),
     ])
