@@ -269,12 +269,16 @@ class PointStore(Component):
     no figure changes, no request, no callback.
 
     The marks change in the same commit as the data (a click's answer), so they reach the
-    screen in the frame the click's result does.
+    screen in the frame the click's result does; ``shown`` follows after that frame.
 
     Keyword arguments:
 
     - id (string; optional)
     - data (dict; optional): the store's value, as a ``dcc.Store``'s; its ``fields`` are drawn.
+    - shown (dict; optional): ``data`` again, set in the browser once the frame showing them is
+      on screen (the next frame has begun; after 100 ms at the latest); not set for the data the
+      page starts with. What need not hold the picture back (writing the view into the
+      address) reads this instead of ``data``.
     - graphs (list of strings; optional): the graphs to draw on.
     - fields (dict; optional): data field -> marker kind (``clicked``, ``nearest``, ``own``,
       ``walked``); default ``{"point": "clicked", "nearest": "nearest"}``.
@@ -286,7 +290,7 @@ class PointStore(Component):
     _base_nodes = ["children"]
     _namespace = "fooling_marks"
     _type = "PointStore"
-    _PROPS = ["id", "data", "graphs", "fields", "group"]
+    _PROPS = ["id", "data", "shown", "graphs", "fields", "group"]
 
     def __init__(self, id: str | None = None, data: Any = None, graphs: Sequence[str] | None = None,
                  fields: dict | None = None, group: str | None = None, **kwargs):

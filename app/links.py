@@ -191,11 +191,11 @@ def writer(app, js_values: str, inputs: list, *, states: list | None = None) -> 
     js = f"""
 function({args}) {{
     const dc = window.dash_clientside, nu = dc.no_update;
+    const values = (function({args}) {{ {js_values} }})({args});
+    if (!values) {{ return [nu, nu, nu]; }}  // (no write: a link read stays to be completed)
     // the first write after a link was read, before the user acted, completes that link
     const completes = window.foolingLinkRead === true;
     window.foolingLinkRead = false;
-    const values = (function({args}) {{ {js_values} }})({args});
-    if (!values) {{ return [nu, nu, nu]; }}
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries(values)) {{
         if (v === null || v === undefined) {{ continue; }}

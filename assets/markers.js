@@ -15,6 +15,8 @@
  * fooling_marks.PointStore (app.components.PointStore) is a store whose data are drawn this
  * way: it renders nothing, and sets its group's marks in the commit that changes its data,
  * so a click's markers reach the screen in the frame its result does, with no callback.
+ * Once that frame has been drawn it copies the data to its `shown` prop, for what may come
+ * after the picture (the address a page writes its view to).
  */
 (function () {
     "use strict";
@@ -111,6 +113,22 @@
                 if (typeof id === "string") { M.set(id, marks, typeof group === "string" ? group : "point"); }
             });
         }, [data, graphs, fields, group]);
+        /* `shown`: the data again, once the frame showing them is on screen (what the address
+           is written from: writing it is no part of what the user waits for, and done before
+           that frame it would hold the frame back) */
+        var setProps = props.setProps, first = window.React.useRef(true);
+        window.React.useEffect(function () {
+            if (first.current) { first.current = false; if (data === undefined || data === null) { return; } }
+            if (typeof setProps !== "function") { return; }
+            var done = false, timer = null;
+            var go = function () { if (!done) { done = true; clearTimeout(timer); setProps({shown: data}); } };
+            timer = setTimeout(go, 100);  /* a hidden tab draws no frames */
+            /* the frame drawing the data, then the next one begun: that the first is on screen */
+            window.requestAnimationFrame(function () {
+                window.requestAnimationFrame(function () { setTimeout(go, 0); });
+            });
+            return function () { done = true; clearTimeout(timer); };  /* newer data come first */
+        }, [data]);
         return null;
     }
 

@@ -97,3 +97,8 @@ def test_every_page_writes_its_view_and_the_shell_reads_links(dash_app):
     assert len(readers) >= 6  # every page's view, and the own digit
     sanitizer = [k for k in dash_app.callback_map if k == f"{ids.QUERY}.data"]
     assert sanitizer, json.dumps(list(dash_app.callback_map))[:500]
+    # a clicked point is written from what its store has shown (after the frame that drew the
+    # click's answer), never straight from the store's data (before it)
+    for store in (ids.IRIS_POINT, ids.SVM_POINT, ids.MNIST_POINT):
+        reads = [{i["property"] for i in dash_app.callback_map[k]["inputs"] if i["id"] == store} for k in writers]
+        assert [r for r in reads if r] == [{"shown"}], (store, reads)

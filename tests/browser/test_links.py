@@ -266,6 +266,8 @@ def test_mnist_links_reopen_network_point_valid_pixels_and_null_shift(dash_duo, 
     d = dash_duo.driver
     dash_duo.start_server(dash_app)
     open_path(dash_duo, "/mnist")
+    time.sleep(1.0)  # the page's own start (its view, shown once drawn) writes nothing in the address
+    assert d.current_url == dash_duo.server_url + "/mnist"
 
     # identity: a preset (far 2), valid pixels (so a nearest reachable point too), null shift +0.7
     button = into_view(dash_duo, [b for b in dash_duo.find_elements("button") if b.text == "far 2"][0])

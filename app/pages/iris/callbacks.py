@@ -100,4 +100,4 @@ def register(app, state: State) -> None:
     def update_view(value):
         return update_iris_view(value)
 
-    writer(app, WRITE_POINT_JS, [Input(ids.IRIS_POINT, "data")])
+    writer(app, WRITE_POINT_JS, [Input(ids.IRIS_POINT, "shown")])

@@ -218,10 +218,12 @@ LINK_PARAMS = [Param("net", choice(NETWORKS)), Param("x", number(-CLICK_LIMIT, C
                Param("null", number(-NULL_MAX, NULL_MAX))]
 """The page's query: ``?net=..&x=..&y=..&valid=0|1&null=..`` (and the own digit's ``own``, ``walk``)."""
 
-# written from the pinned view (every change of the toggle, checkbox or slider changes it);
-# the controls are read as they are then
+# written from the pinned view once it has been drawn (every change of the toggle, checkbox or
+# slider changes it); the controls are read as they are then. No view yet and no own digit: the
+# page has only appeared (the browser calls the writer then: `shown` is no callback's output)
 _WRITE_JS = """
 const [p, own, walk, net, valid, nul] = [a0, a1, a2, a3, a4, a5];
+if (!p && !(own && typeof own.code === 'string')) { return null; }
 const v = {net: net};
 if (p && Array.isArray(p.point) && p.network === net) { v.x = p.point[0]; v.y = p.point[1]; }
 if (valid === true) { v.valid = true; }
@@ -378,9 +380,10 @@ def register(app, state: State) -> None:
     app.clientside_callback(_HOVER_JS, Output(ids.MNIST_HOVER, "title"),
                             Input(ids.MNIST_HOVER_DATA, "data"), Input(ids.MNIST_NETWORK, "value"))
     install_preview(app, state)
-    # the view's inputs are all written by the page's callbacks: when they change nothing (the
-    # page opened at a bare address) the browser never calls the writer, and the address stays
-    writer(app, _WRITE_JS, [Input(ids.MNIST_POINT, "data"), Input(ids.MNIST_OWN, "data"), Input(ids.MNIST_WALK, "value")],
+    # the view as drawn (the address is written after the frame showing a click's answer, not
+    # before it); a page opened at a bare address has no view yet, and its address stays
+    writer(app, _WRITE_JS, [Input(ids.MNIST_POINT, "shown"), Input(ids.MNIST_OWN, "data"),
+                            Input(ids.MNIST_WALK, "value")],
            states=[DashState(ids.MNIST_NETWORK, "value"), DashState(ids.MNIST_VALID, "value"),
                    DashState(ids.MNIST_NULL, "value")])
     register_own(app, state)

@@ -54,4 +54,4 @@ def register(app, state: State) -> None:
         return update_svm_result(state, click, query, from_link=trigger in (None, ids.QUERY))
 
     link_zoom(app, ids.SVM_LINEAR_MAP, ids.SVM_RBF_MAP)
-    writer(app, WRITE_POINT_JS, [Input(ids.SVM_POINT, "data")])
+    writer(app, WRITE_POINT_JS, [Input(ids.SVM_POINT, "shown")])
