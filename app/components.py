@@ -9,10 +9,10 @@ from typing import Any, Sequence
 import dash_bootstrap_components as dbc
 import numpy as np
 from dash import ctx, dcc, html
-from dash.development.base_component import Component
 
 from . import ids
 from .pages import PAGES
+from .scripted import Scripted
 
 __all__ = ["UNREADABLE", "BadInput", "percent", "check_bool", "check_choice", "graph", "heads_table", "link_zoom", "link_zoom_js", "PointStore",
            "message", "navbar", "not_found", "parse_click", "probability_table", "rbf_line", "result_block", "section",
@@ -264,7 +264,7 @@ def relay_click(app, source: str, target: str) -> None:
                             prevent_initial_call=True)
 
 
-class PointStore(Component):
+class PointStore(Scripted):
     """A store whose data are drawn as markers over graphs, in the browser (``assets/markers.js``):
     no figure changes, no request, no callback.
 
@@ -286,18 +286,11 @@ class PointStore(Component):
       graphs stay (default ``"point"``).
     """
 
-    _children_props: list = []
-    _base_nodes = ["children"]
     _namespace = "fooling_marks"
     _type = "PointStore"
-    _PROPS = ["id", "data", "shown", "graphs", "fields", "group"]
+    _PROPS = ("id", "data", "shown", "graphs", "fields", "group")
 
     def __init__(self, id: str | None = None, data: Any = None, graphs: Sequence[str] | None = None,
                  fields: dict | None = None, group: str | None = None, **kwargs):
-        self._prop_names = list(self._PROPS)
-        self._valid_wildcard_attributes = []
-        self.available_properties = list(self._PROPS)
-        self.available_wildcard_properties = []
-        args = {k: v for k, v in (("id", id), ("data", data), ("graphs", list(graphs) if graphs else None),
-                                  ("fields", fields), ("group", group)) if v is not None}
-        super().__init__(**args, **kwargs)
+        super().__init__(id=id, data=data, graphs=list(graphs) if graphs else None, fields=fields, group=group,
+                         **kwargs)

@@ -15,9 +15,8 @@ import base64
 
 import numpy as np
 import plotly.graph_objects as go
-from dash.development.base_component import Component
-
 from .figures import merged, theme
+from .scripted import Scripted
 
 __all__ = ["Digit", "decode_typed_array", "digit_data", "digit_range", "image_layout", "make_digit_figure",
            "range_note", "range_title", "typed_array"]
@@ -99,7 +98,7 @@ def make_digit_figure(image: np.ndarray | None, *, title: str | None = None,
     return go.Figure(data=traces, layout=image_layout(title, uirevision, layout))
 
 
-class Digit(Component):
+class Digit(Scripted):
     """A grey image drawn on a canvas in the browser (``assets/digit.js``), with its caption.
 
     Keyword arguments:
@@ -112,20 +111,13 @@ class Digit(Component):
     - style (dict; optional)
     """
 
-    _children_props: list = []
-    _base_nodes = ["children"]
     _namespace = "fooling_digit"
     _type = "Digit"
+    _PROPS = ("id", "className", "style", "digit")
 
     def __init__(self, digit: dict | None = None, id: str | None = None, className: str | None = None,
                  style: dict | None = None, **kwargs):
-        self._prop_names = ["id", "className", "style", "digit"]
-        self._valid_wildcard_attributes = []
-        self.available_properties = ["id", "className", "style", "digit"]
-        self.available_wildcard_properties = []
-        args = {k: v for k, v in (("digit", digit), ("id", id), ("className", className), ("style", style))
-                if v is not None}
-        super().__init__(**args, **kwargs)
+        super().__init__(digit=digit, id=id, className=className, style=style, **kwargs)
 
 
 def digit_data(image: np.ndarray | None, *, title: str, valid_range: tuple[float, float] = (0.0, 1.0),

@@ -21,6 +21,8 @@ from typing import Any
 from dash import no_update
 from dash.development.base_component import Component
 
+from .scripted import Scripted
+
 __all__ = ["ATTRIBUTES", "Markup", "TAGS", "find", "markup", "text"]
 
 TAGS = frozenset("div span p strong em b i small br ul ol li h1 h2 h3 h4 h5 h6 table thead tbody tfoot tr th td "
@@ -34,7 +36,7 @@ _HTML = "dash_html_components"
 _DBC = "dash_bootstrap_components"
 
 
-class Markup(Component):
+class Markup(Scripted):
     """A block of static markup (see the module's docstring).
 
     Keyword arguments:
@@ -44,18 +46,12 @@ class Markup(Component):
     - className (string; optional): the block's own class.
     """
 
-    _children_props: list = []
-    _base_nodes = ["children"]
     _namespace = "fooling_markup"
     _type = "Markup"
+    _PROPS = ("id", "className", "tree")
 
     def __init__(self, tree: list | None = None, id: str | None = None, className: str | None = None, **kwargs):
-        self._prop_names = ["id", "className", "tree"]
-        self._valid_wildcard_attributes = []
-        self.available_properties = ["id", "className", "tree"]
-        self.available_wildcard_properties = []
-        args = {k: v for k, v in (("tree", tree), ("id", id), ("className", className)) if v is not None}
-        super().__init__(**args, **kwargs)
+        super().__init__(tree=tree, id=id, className=className, **kwargs)
 
 
 def _allowed(name: str) -> bool:
