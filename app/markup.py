@@ -23,7 +23,7 @@ from dash.development.base_component import Component
 
 from .scripted import Scripted
 
-__all__ = ["ATTRIBUTES", "Markup", "TAGS", "find", "markup", "text"]
+__all__ = ["ATTRIBUTES", "Markup", "TAGS", "find", "markup", "text", "tree"]
 
 TAGS = frozenset("div span p strong em b i small br ul ol li h1 h2 h3 h4 h5 h6 table thead tbody tfoot tr th td "
                  "code sub sup".split())
@@ -110,7 +110,17 @@ def markup(children: Any, **kwargs) -> Any:
     callback can pass any of its text outputs through."""
     if children is no_update:
         return no_update
-    return Markup(tree=_children(children), **kwargs)
+    return Markup(tree=tree(children), **kwargs)
+
+
+def tree(children: Any) -> Any:
+    """``children`` as a :class:`Markup`'s ``tree`` (JSONML), for a callback whose output is
+    that prop of a block already on the page: the browser then changes one prop instead of
+    mounting a new component (and dash-renderer crawling it for ids and callbacks) every time.
+    ``dash.no_update`` stays ``no_update``."""
+    if children is no_update:
+        return no_update
+    return _children(children)
 
 
 def text(node: Any) -> str:

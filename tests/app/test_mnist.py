@@ -25,7 +25,7 @@ from app.images import Digit, decode_typed_array, digit_data, digit_range, make_
 from app.pages import mnist as mnist_page
 from app.pages.mnist import compute
 from app.pages.mnist import text as mnist_text
-from app.pages.mnist.callbacks import DECLARED, LINK_OUTPUTS, OUTPUTS, update_maps, update_mnist
+from app.pages.mnist.callbacks import DECLARED, LINK_OUTPUTS, OUTPUTS, as_sent, update_maps, update_mnist
 from app.pages.mnist.figures import make_samples_figure
 from fooling.density import DensityCheck, ImageDensityCheck
 from fooling.inversion import InversionError
@@ -45,7 +45,7 @@ NETWORKS = ("identity", "tanh")
 UNKNOWN = "sigmoid"
 """A network name no page offers."""
 EXACT = compute.EXACT
-PAGE_OUTPUTS = {"image": (ids.MNIST_IMAGE, "digit"), "result": (ids.MNIST_RESULT, "children"),
+PAGE_OUTPUTS = {"image": (ids.MNIST_IMAGE, "digit"), "result": (ids.MNIST_RESULT, "tree"),
                 "point": (ids.MNIST_POINT, "data"), "null": (ids.MNIST_NULL, "value"),
                 "null_result": (ids.MNIST_NULL_RESULT, "children")}
 """Each output of the callback: the element and property it fills."""
@@ -482,6 +482,22 @@ def test_the_page_is_few_components_and_its_text_static_markup(state):
     assert len(blocks) >= 5
     text = " ".join(markup_text(b) for b in blocks)
     assert "held-out digits" in text and "Remedies" in text and "held-out accuracy" in text
+
+
+def test_the_click_result_is_a_prop_of_a_block_on_the_page(state):
+    """A click's text goes into the ``tree`` of the result's static-markup block: one prop
+    changes, and no component is mounted (a new child would be crawled by the browser for
+    ids and callbacks on every click)."""
+    page = mnist_page.layout(state)
+    (block,) = [c for c in page._traverse() if getattr(c, "id", None) == ids.MNIST_RESULT]
+    assert isinstance(block, Markup) and "Click" in markup_text(block)
+    out = as_sent(update_mnist(state, "preset", network="identity", preset=2))
+    result = out[OUTPUTS.index("result")]
+    assert isinstance(result, list) and not isinstance(result, Markup)
+    assert "Prediction: " in markup_text(result) and "Prediction: " not in markup_text(block)
+    # nothing to say stays nothing to send
+    assert as_sent(update_mnist(state, "network", network="identity",
+                                point={"network": "identity"}))[OUTPUTS.index("result")] is no_update
 
 
 def test_layout_has_every_contract_id(resources, state):
@@ -936,7 +952,7 @@ def http_app(resources):
 
 
 def _output_key(app) -> str:
-    (key,) = [k for k, spec in app.callback_map.items() if f"{ids.MNIST_RESULT}.children" in k
+    (key,) = [k for k, spec in app.callback_map.items() if f"{ids.MNIST_RESULT}.tree" in k
               and any(i["id"] == ids.MNIST_MAP for i in spec["inputs"])]
     return key
 
@@ -1029,7 +1045,9 @@ def test_one_click_is_one_small_response_with_everything(http_app, resources, fa
     ref = inv.invert(q, valid=True, ref=support_corner(inv.A_, np.array([x, y]) - q))
     np.testing.assert_allclose(drawn(out[ids.MNIST_IMAGE]["digit"]), ref.image, atol=1e-6)
     # the result, the pinned point, the slider back to 0 and its readout at rest
-    result = json.dumps(out[ids.MNIST_RESULT]["children"])
+    # the result is the static-markup block's tree (a prop: the click mounts no component)
+    result = json.dumps(out[ids.MNIST_RESULT]["tree"])
+    assert set(out[ids.MNIST_RESULT]) == {"tree"} and "Prediction: " in markup_text(out[ids.MNIST_RESULT]["tree"])
     assert "Prediction: " in result and f'"{ref.predicted}"' in result
     assert "No image with pixels in [0, 1] reaches this point" in result
     assert out[ids.MNIST_NULL]["value"] == 0

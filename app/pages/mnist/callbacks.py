@@ -5,7 +5,8 @@ script, ``assets/mnist_hover.js``; a scripted click on the RBF map is relayed in
 browser), a preset, the network toggle, the valid-pixels checkbox or the null-space
 slider all go to :func:`update_mnist`, which validates, inverts once and answers
 everything in one response: the image (its pixels: :func:`app.images.digit_data`, drawn
-on a canvas), the result and the pinned point (with the nearest reachable one; a
+on a canvas), the result (the ``tree`` of a static-markup block already on the page: a prop
+changes, no component is mounted) and the pinned point (with the nearest reachable one; a
 :class:`~app.components.PointStore` draws both maps' markers from it in the browser, so the
 maps are never re-sent or redrawn on a click) as the callback's outputs; the slider (reset
 to 0) and its readout, when they change, as side updates.
@@ -36,7 +37,7 @@ from ... import ids
 from ...components import (CLICK_LIMIT, BadInput, check_bool, check_choice, link_zoom, message,
                            parse_click, relay_click, triggered_id)
 from ...links import Param, choice, flag, number, read, writer
-from ...markup import markup
+from ...markup import markup, tree
 from .compute import NETWORKS, NULL_MAX, State
 from .layout import IDLE
 from .own_callbacks import register_own
@@ -60,14 +61,17 @@ LINK_OUTPUTS = ("network", "valid")
 checkbox, which only a link sets."""
 
 _NOTHING = (no_update,) * len(OUTPUTS)
-_TEXT = (OUTPUTS.index("result"), OUTPUTS.index("null_result"))
-"""The outputs that are text blocks: sent as one static-markup component each
+_TREE = OUTPUTS.index("result")
+"""The click's text block: the ``tree`` of the static-markup block on the page
+(:func:`app.markup.tree`), so a click changes a prop and mounts no component."""
+_MARKUP = OUTPUTS.index("null_result")
+"""The slider's readout (a side update, rarely sent): one static-markup component
 (:func:`app.markup.markup`), not one component per element."""
 
 
 def as_sent(outputs: tuple) -> tuple:
     """``outputs`` as the browser gets them: the text blocks as static markup."""
-    return tuple(markup(v) if k in _TEXT else v for k, v in enumerate(outputs))
+    return tuple(tree(v) if k == _TREE else markup(v) if k == _MARKUP else v for k, v in enumerate(outputs))
 
 
 def check_network(state: State, value: Any) -> str:
@@ -344,7 +348,7 @@ function(v, p) {
 
 def register(app, state: State) -> None:
     @app.callback(
-        Output(ids.MNIST_IMAGE, "digit"), Output(ids.MNIST_RESULT, "children"), Output(ids.MNIST_POINT, "data"),
+        Output(ids.MNIST_IMAGE, "digit"), Output(ids.MNIST_RESULT, "tree"), Output(ids.MNIST_POINT, "data"),
         Input(ids.MNIST_NETWORK, "value"), Input(ids.MNIST_MAP, "clickData"),
         Input({"type": ids.MNIST_PRESET, "index": ALL}, "n_clicks"), Input(ids.MNIST_VALID, "value"),
         Input(ids.MNIST_NULL_ASK, "data"), Input(ids.QUERY, "data"), DashState(ids.MNIST_POINT, "data"),

@@ -139,7 +139,8 @@ def layout(state: State):
                           html.Canvas(id=ids.MNIST_HOVER_IMAGE, width=28, height=28)], className="hover-box"),
                 html.Div(HOVER_IDLE, id=ids.MNIST_HOVER, className="small mb-1", **{"aria-live": "off"}),
                 null,
-                html.Div(html.P(IDLE, className="text-muted"), id=ids.MNIST_RESULT, **{"aria-live": "polite"}),
+                # a click sets the block's tree (a prop), not new children
+                html.Div(markup(html.P(IDLE, className="text-muted"), id=ids.MNIST_RESULT), **{"aria-live": "polite"}),
             ], xs={"size": 12, "order": 2}, md={"size": 6, "order": 2}, lg={"size": 4, "order": 3},
                 className="mb-3"),
         ]),
