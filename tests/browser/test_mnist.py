@@ -428,9 +428,27 @@ def real_click_checks(dash_duo, m) -> None:
     assert update_requests(dash_duo) - before == 1
 
 
+COUNT_CLICKS = """
+window.__docClicks = [];
+document.addEventListener('click', e => window.__docClicks.push(e.target.tagName), false);
+"""
+"""Clicks that bubble up to the document (assets/plot_clicks.js stops a plot's at the plot)."""
+
+
 def test_real_mouse_click_inverts_the_point_under_the_mouse(dash_duo, dash_app, resources):
     open_page(dash_duo, dash_app)
+    dash_duo.driver.execute_script(COUNT_CLICKS)
     real_click_checks(dash_duo, resources.plane("identity").model)
+    # the click (the browser's and plotly's synthetic one) went no further than the map: no
+    # html component above it counted it in its n_clicks on the way to the request
+    assert dash_duo.driver.execute_script("return window.__docClicks;") == []
+    # ... while a click anywhere else bubbles as ever
+    button = [b for b in dash_duo.find_elements("button") if b.text == "far 1"][0]
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", button)
+    shown = dash_duo.find_element(RESULT).text
+    button.click()
+    assert dash_duo.driver.execute_script("return window.__docClicks;") == ["BUTTON"]
+    wait_for_prediction(dash_duo, "1", not_text=shown)
     assert console_errors(dash_duo) == []
 
 
