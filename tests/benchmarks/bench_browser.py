@@ -1,7 +1,8 @@
 """Browser benchmark: click-to-paint, page weight and warm start, against a real gunicorn.
 
 Run: ``python tests/benchmarks/bench_browser.py [--quick] [--only clicks|hover|bytes|start]``
-(``--clicks N``, ``--warm-runs N``, ``--cache-dir DIR`` to reuse trained artifacts).
+(``--clicks N``, ``--warm-runs N``, ``--cache-dir DIR`` to reuse trained artifacts, ``--busy N``
+to measure the clicks with N processes spinning on the CPU: a shared machine's neighbours).
 
 Starts ``gunicorn -c gunicorn.conf.py --bind 127.0.0.1:<free port> app:server`` with a
 temporary ``FOOLING_CACHE_DIR`` (the first start trains into it), drives Debian's headless
@@ -294,6 +295,30 @@ def summarize_clicks(samples: list[dict], skipped: int) -> dict:
             "distinct_results": len({s["text"] for s in ok}),
             "results_without_prediction": sum(1 for s in ok if not s["prediction"]),
             "samples": samples}
+
+
+BUSY_LIMIT_S = 900  # a busy process ends by itself after this long, whatever happens here
+
+
+class Busy:
+    """``n`` processes spinning on the CPU for as long as the block runs (a shared machine's
+    neighbours, made on purpose): the clicks are then measured with that much of the machine
+    taken. Each spinner stops by itself after ``BUSY_LIMIT_S``."""
+
+    def __init__(self, n: int):
+        self.n, self.procs = n, []
+
+    def __enter__(self):
+        code = f"import time\nend = time.monotonic() + {BUSY_LIMIT_S}\nwhile time.monotonic() < end: pass"
+        self.procs = [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL)
+                      for _ in range(self.n)]
+        return self
+
+    def __exit__(self, *exc):
+        for proc in self.procs:
+            proc.kill()
+        for proc in self.procs:
+            proc.wait(timeout=10)
 
 
 def bench_clicks(base: str, n: int) -> dict:
@@ -623,7 +648,9 @@ def report(out: dict) -> list[list]:
                             f"({fmt(c['press_p50_ms'])} ms)", "-", "info"])
             if name.startswith("/mnist"):
                 summary.append([f"{name}: update requests per click", dist, "1 on every click", status(target_ok)])
-        print("\nClick to painted result (ms from pointerdown; real CDP mouse input; sequential)")
+        busy = out.get("busy_during_clicks") or 0
+        print("\nClick to painted result (ms from pointerdown; real CDP mouse input; sequential"
+              + (f"; {busy} process(es) spinning on the CPU meanwhile" if busy else "") + ")")
         print(table(["page", "ok", "p50", "p95", "result p50", "image p50", "->request p50", "request(s) p50",
                      "response->paint p50", "long tasks p50", "map DOM muts p50", "requests/click (n: clicks)",
                      "spinner", "target", "status"], rows))
@@ -752,6 +779,8 @@ def main(argv=None) -> int:
     p.add_argument("--warm-runs", type=int, help="timed warm starts (default 3, 1 with --quick)")
     p.add_argument("--cache-dir", type=Path, help="artifact cache to use (default: a fresh temporary one)")
     p.add_argument("--hover-seconds", type=float, help="seconds of pointer moves per network (default 4)")
+    p.add_argument("--busy", type=int, default=0,
+                   help="processes spinning on the CPU while the clicks are measured (default 0)")
     args = p.parse_args(argv)
     parts = args.only or ["clicks", "hover", "bytes", "start"]
     n_clicks = args.clicks or (12 if args.quick else 40)
@@ -759,6 +788,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, _raise_exit)
 
     out: dict = {"parts": parts, "clicks_per_series": n_clicks, "warm_runs": warm_runs, "targets": TARGETS,
+                 "busy_during_clicks": args.busy,
                  "grid": os.environ.get("FOOLING_GRID", "default"), "mnist": os.environ.get("FOOLING_MNIST", "bundled"),
                  "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                              "platform": platform.platform(), "load_avg": os.getloadavg()}}
@@ -785,9 +815,12 @@ def main(argv=None) -> int:
                         continue
                     print(f"{part} ...", file=sys.stderr)
                     try:
-                        out[part] = (bench_clicks(server.url, n_clicks) if part == "clicks" else
-                                     bench_hover(server.url, args.hover_seconds or 4.0) if part == "hover" else
-                                     bench_bytes(server.url))
+                        if part == "clicks":
+                            with Busy(args.busy):
+                                out[part] = bench_clicks(server.url, n_clicks)
+                        else:
+                            out[part] = (bench_hover(server.url, args.hover_seconds or 4.0) if part == "hover" else
+                                         bench_bytes(server.url))
                     except Exception as exc:
                         out[part] = failure(exc)
                         print(out[part]["error"], file=sys.stderr)
