@@ -81,8 +81,9 @@ def test_markup_text_stays_text_and_the_rest_is_not_drawn(dash_duo):
 
 
 def test_the_mnist_result_is_one_component(dash_duo, dash_app, resources):
-    """A click's result arrives as one static-markup block: the page's store holds no component
-    inside it (each would be a wrapper dash-renderer re-checks on every store update)."""
+    """A click's result arrives as the tree of the page's one static-markup block: the page's
+    store holds no component inside it (each would be a wrapper dash-renderer re-checks on
+    every store update), and the click changed a prop of that block, not its children."""
     dash_duo.start_server(dash_app)
     dash_duo.driver.get(dash_duo.server_url + "/mnist")
     dash_duo.wait_for_element(f"#{ids.MNIST_MAP} .main-svg", timeout=20)
@@ -93,9 +94,8 @@ def test_the_mnist_result_is_one_component(dash_duo, dash_app, resources):
         const s = window.store.getState(), path = s.paths.strs[arguments[0]];
         let c = s.layout;
         for (const k of path) { c = c[k]; }
-        const ch = c.props.children;
-        return ch && !Array.isArray(ch) ? [ch.namespace, ch.type] : [typeof ch, Array.isArray(ch)];
+        return [c.namespace, c.type, c.props.children === undefined, JSON.stringify(c.props.tree)];
     """, ids.MNIST_RESULT)
-    assert kinds == ["fooling_markup", "Markup"]
+    assert kinds[:3] == ["fooling_markup", "Markup", True] and "Prediction" in kinds[3]
     assert dash_duo.find_element(f"#{ids.MNIST_DENSITY}").text.startswith("Density check")
     assert console_errors(dash_duo) == []
