@@ -15,6 +15,7 @@ import base64
 
 import numpy as np
 import plotly.graph_objects as go
+
 from .figures import merged, theme
 from .scripted import Scripted
 
